@@ -1,0 +1,55 @@
+"""RestrictedQuerySet: `.restrict(user, action)` on every model that holds customer data."""
+
+from __future__ import annotations
+
+from typing import Any, Self, TypeVar
+
+from django.db import models
+from django.db.models import Q
+
+from rmdesk.access.policy import Action, Scope, scope_for
+
+M = TypeVar("M", bound=models.Model)
+
+
+def customer_q(scope: Scope, *, root: str, co_rm_model: type[models.Model]) -> Q:
+    """The filter for `scope`, with `root` the lookup path from the queried model to its customer."""
+    if scope.everything:
+        return Q()
+    pk = f"{root}pk" if root else "pk"
+    if scope.rm_id is not None:
+        # A subquery, not a join on co-RMs: no duplicate rows and no DISTINCT on a million customers.
+        co_rm_of = co_rm_model._default_manager.filter(user_id=scope.rm_id).values("customer_id")
+        return Q(**{f"{root}primary_rm_id": scope.rm_id}) | Q(**{f"{pk}__in": co_rm_of})
+    if scope.unit_path is not None:
+        # A co-RM from inside the subtree brings a customer owned elsewhere into the lead's view too.
+        co_rm_in = co_rm_model._default_manager.filter(user__unit__path__startswith=scope.unit_path).values(
+            "customer_id"
+        )
+        return Q(**{f"{root}owning_unit__path__startswith": scope.unit_path}) | Q(**{f"{pk}__in": co_rm_in})
+    return Q(pk__in=[])
+
+
+class RestrictedQuerySet(models.QuerySet[M]):
+    """A queryset that knows how to cut itself down to what a user may see or do.
+
+    Models set `scope_root` ("" on Customer, "customer__" on what belongs to a customer).
+    """
+
+    def restrict(self, user: Any, action: Action | str = Action.VIEW) -> Self:
+        scope = scope_for(user, action)
+        if scope.nothing:
+            return self.none()
+        if scope.everything:
+            return self.all()
+        root: str = getattr(self.model, "scope_root", "")
+        co_rm_model = _co_rm_model(self.model, root)
+        return self.filter(customer_q(scope, root=root, co_rm_model=co_rm_model))
+
+
+def _co_rm_model(model: type[models.Model], root: str) -> type[models.Model]:
+    """The co-RM link table of the customer model that `root` leads to."""
+    customer_model: Any = model
+    for part in [p for p in root.split("__") if p]:
+        customer_model = customer_model._meta.get_field(part).related_model
+    return customer_model.co_rms.through  # type: ignore[no-any-return]

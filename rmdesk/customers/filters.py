@@ -1,0 +1,68 @@
+"""One filter for the customer list page, the list endpoint and exports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from rmdesk.core.reference import industries, regions
+from rmdesk.customers.choices import EnterpriseSize, LifecycleStatus, Tier
+from rmdesk.customers.models import Customer, rating_choices
+
+
+def _blank(choices: Any) -> list[tuple[str, Any]]:
+    return [("", _("All")), *choices]
+
+
+def _section_choices() -> list[tuple[str, str]]:
+    return [(s.code, f"{s.code} {s.name_zh}") for s in industries()]
+
+
+def _province_choices() -> list[tuple[str, str]]:
+    return [(p.code[:2], p.name_zh) for p in regions()]
+
+
+class CustomerFilter(forms.Form):
+    """Validated list filters; unknown values are field errors, never a 500 or a silent empty list."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    status = forms.ChoiceField(label=_("Lifecycle status"), required=False, choices=_blank(LifecycleStatus.choices))
+    tier = forms.ChoiceField(label=_("Tier"), required=False, choices=_blank(Tier.choices))
+    size = forms.ChoiceField(label=_("Enterprise size"), required=False, choices=_blank(EnterpriseSize.choices))
+    credit_rating = forms.ChoiceField(label=_("Internal credit rating"), required=False)
+    industry_section = forms.ChoiceField(label=_("Industry section"), required=False)
+    province = forms.ChoiceField(label=_("Province"), required=False)
+    primary_rm = forms.IntegerField(label=_("Primary RM"), required=False, min_value=1)
+    include_archived = forms.BooleanField(label=_("Include archived"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["credit_rating"].choices = _blank(rating_choices())  # type: ignore[attr-defined]
+        self.fields["industry_section"].choices = _blank(_section_choices())  # type: ignore[attr-defined]
+        self.fields["province"].choices = _blank(_province_choices())  # type: ignore[attr-defined]
+
+    def apply(self, queryset: QuerySet[Customer]) -> QuerySet[Customer]:
+        """Narrow an already restricted queryset; call only after is_valid()."""
+        data = self.cleaned_data
+        if not data.get("include_archived"):
+            queryset = queryset.filter(archived_at__isnull=True)
+        for name in ("status", "tier", "size", "credit_rating"):
+            if data.get(name):
+                queryset = queryset.filter(**{name: data[name]})
+        if data.get("industry_section"):
+            section = next(s for s in industries() if s.code == data["industry_section"])
+            queryset = queryset.filter(industry__in=[d.code for d in section.divisions])
+        if data.get("province"):
+            queryset = queryset.filter(region__startswith=data["province"])
+        if data.get("primary_rm"):
+            queryset = queryset.filter(primary_rm_id=data["primary_rm"])
+        if data.get("q"):
+            term = data["q"].strip()
+            queryset = queryset.filter(Q(name__icontains=term) | Q(credit_code__startswith=term.upper()))
+        return queryset
+
+    def error_fields(self) -> dict[str, list[str]]:
+        return {name: [str(e) for e in errors] for name, errors in self.errors.items()}

@@ -1,0 +1,252 @@
+"""The customer archive 客户档案: master data, key persons, financials, relationships, documents."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from rmdesk.access.querysets import RestrictedQuerySet
+from rmdesk.core import validators
+from rmdesk.core.models import TimestampedModel, VersionedModel
+from rmdesk.core.money import ratio
+from rmdesk.core.reference import city_choices, division_choices
+from rmdesk.customers.choices import (
+    DecisionRole,
+    Direction,
+    DocumentKind,
+    EnterpriseSize,
+    KeyPersonRole,
+    LifecycleStatus,
+    Ownership,
+    RelationshipKind,
+    Tier,
+)
+
+AMOUNT = {"max_digits": 18, "decimal_places": 2}
+
+
+def rating_choices() -> list[tuple[str, str]]:
+    return [(r, r) for r in settings.CREDIT_RATING_SCALE]
+
+
+class Customer(VersionedModel):
+    """A corporate customer (or prospect) and who in the bank looks after it."""
+
+    name = models.CharField(_("name"), max_length=200)
+    credit_code = models.CharField(
+        _("unified social credit code"), max_length=18, unique=True, validators=[validators.validate_credit_code]
+    )
+    legal_representative = models.CharField(_("legal representative"), max_length=50, blank=True)
+    registered_capital = models.DecimalField(
+        _("registered capital (yuan)"), **AMOUNT, null=True, blank=True, validators=[MinValueValidator(Decimal(0))]
+    )
+    established_on = models.DateField(_("established on"), null=True, blank=True)
+    industry = models.CharField(_("industry"), max_length=2, choices=division_choices, blank=True)
+    region = models.CharField(_("region"), max_length=6, choices=city_choices, blank=True)
+    size = models.CharField(_("enterprise size"), max_length=10, choices=EnterpriseSize.choices, blank=True)
+    ownership = models.CharField(_("ownership type"), max_length=20, choices=Ownership.choices, blank=True)
+    credit_rating = models.CharField(_("internal credit rating"), max_length=10, choices=rating_choices, blank=True)
+    tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices, default=Tier.GENERAL)
+    status = models.CharField(
+        _("lifecycle status"), max_length=10, choices=LifecycleStatus.choices, default=LifecycleStatus.PROSPECT
+    )
+    owning_unit = models.ForeignKey(
+        "org.OrgUnit", verbose_name=_("owning unit"), on_delete=models.PROTECT, related_name="customers"
+    )
+    primary_rm = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("primary RM"), on_delete=models.PROTECT,
+        related_name="primary_customers",
+    )
+    co_rms = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("co-RMs"), through="CustomerCoRM", related_name="co_customers",
+        blank=True,
+    )
+
+    objects = RestrictedQuerySet.as_manager()
+    scope_root = ""
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        indexes = [
+            models.Index(fields=["primary_rm", "status"], name="customer_rm_status"),
+            models.Index(fields=["owning_unit", "status"], name="customer_unit_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def customer_id(self) -> int:
+        """So a customer audits and restricts like everything that belongs to one."""
+        return self.pk
+
+
+class CustomerCoRM(models.Model):
+    """A co-RM 协办 who works the customer alongside its primary RM."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="co_rm_links")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="co_rm_links")
+    since = models.DateField(_("since"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("co-RM")
+        constraints = [models.UniqueConstraint(fields=["customer", "user"], name="co_rm_once")]
+        indexes = [models.Index(fields=["user", "customer"], name="co_rm_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.customer_id}"
+
+
+class CustomerOwned(models.Model):
+    """Rows that belong to one customer and so inherit its visibility."""
+
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT)
+
+    objects = RestrictedQuerySet.as_manager()
+    scope_root = "customer__"
+
+    class Meta:
+        abstract = True
+
+
+class KeyPerson(CustomerOwned, VersionedModel):
+    """A person who decides or influences at the customer 关键人物."""
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="key_persons"
+    )
+    role = models.CharField(_("role"), max_length=30, choices=KeyPersonRole.choices)
+    name = models.CharField(_("name"), max_length=50)
+    title = models.CharField(_("title"), max_length=50, blank=True)
+    decision_role = models.CharField(_("decision role"), max_length=20, choices=DecisionRole.choices, blank=True)
+    phone = models.CharField(_("mobile phone"), max_length=11, blank=True, validators=[validators.validate_mobile])
+    id_number = models.CharField(
+        _("resident ID number"), max_length=18, blank=True, validators=[validators.validate_id_number]
+    )
+    preferences = models.TextField(_("decision and behaviour preferences"), blank=True)
+
+    class Meta:
+        verbose_name = _("key person")
+        verbose_name_plural = _("key persons")
+        ordering = ["customer_id", "role", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def phone_masked(self) -> str:
+        return validators.mask_mobile(self.phone)
+
+    @property
+    def id_number_masked(self) -> str:
+        return validators.mask_id_number(self.id_number)
+
+
+class FinancialStatement(CustomerOwned, VersionedModel):
+    """One year's key figures from the customer's financial statements."""
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="financial_statements"
+    )
+    year = models.PositiveSmallIntegerField(
+        _("year"), validators=[MinValueValidator(1949), MaxValueValidator(2100)]
+    )
+    total_assets = models.DecimalField(_("total assets"), **AMOUNT, validators=[MinValueValidator(Decimal(0))])
+    total_liabilities = models.DecimalField(
+        _("total liabilities"), **AMOUNT, validators=[MinValueValidator(Decimal(0))]
+    )
+    revenue = models.DecimalField(_("revenue"), **AMOUNT, validators=[MinValueValidator(Decimal(0))])
+    net_profit = models.DecimalField(_("net profit"), **AMOUNT)
+    operating_cash_flow = models.DecimalField(_("operating cash flow"), **AMOUNT)
+
+    class Meta:
+        verbose_name = _("financial statement")
+        verbose_name_plural = _("financial statements")
+        ordering = ["customer_id", "-year"]
+        constraints = [models.UniqueConstraint(fields=["customer", "year"], name="statement_year_once")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.year}"
+
+    @property
+    def debt_ratio(self) -> Decimal | None:
+        """资产负债率: total liabilities / total assets."""
+        return ratio(self.total_liabilities, self.total_assets)
+
+
+class Relationship(CustomerOwned, VersionedModel):
+    """A link from the customer to another firm, which may or may not be a customer itself."""
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="relationships"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=RelationshipKind.choices)
+    direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices, default=Direction.OUTWARD)
+    counterparty = models.ForeignKey(
+        Customer, verbose_name=_("counterparty customer"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="inbound_relationships",
+    )
+    # The name and code are kept even when the counterparty is a customer: a user who may not see that
+    # customer still sees who the link is with, and an outside firm can become a customer later.
+    counterparty_name = models.CharField(_("counterparty name"), max_length=200)
+    counterparty_credit_code = models.CharField(
+        _("counterparty credit code"), max_length=18, blank=True, validators=[validators.validate_credit_code]
+    )
+    share_pct = models.DecimalField(
+        _("share (%)"), max_digits=5, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+    )
+    amount = models.DecimalField(
+        _("amount (yuan)"), **AMOUNT, null=True, blank=True, validators=[MinValueValidator(Decimal(0))]
+    )
+    controller_name = models.CharField(_("common controller"), max_length=100, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("relationship")
+        verbose_name_plural = _("relationships")
+        ordering = ["customer_id", "kind", "pk"]
+        indexes = [
+            models.Index(fields=["counterparty_credit_code"], name="rel_counterparty_code"),
+            models.Index(fields=["kind", "customer"], name="rel_kind_customer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.counterparty_name}"
+
+
+def document_path(instance: Document, filename: str) -> str:
+    # Stored under a generated name: the user's file name never reaches the file system.
+    return f"customers/{instance.customer_id}/{instance.sha256[:2]}/{instance.sha256}"
+
+
+class Document(CustomerOwned, TimestampedModel):
+    """A file in the customer's archive (licence, reports, …), stored in the data directory."""
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="documents"
+    )
+    kind = models.CharField(_("document type"), max_length=30, choices=DocumentKind.choices)
+    title = models.CharField(_("title"), max_length=200)
+    file = models.FileField(_("file"), upload_to=document_path, max_length=255)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+        ordering = ["customer_id", "-created_at"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,431 @@
+"""The only writers of the customer archive; each writes its audit event in the same transaction."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from pathlib import PurePath
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from rmdesk.access.policy import Action, may, scope_for
+from rmdesk.audit.services import diff, record
+from rmdesk.core import validators
+from rmdesk.core.errors import ConflictError, NotFoundError
+from rmdesk.core.models import VersionedModel
+from rmdesk.customers.models import (
+    Customer,
+    CustomerCoRM,
+    Document,
+    FinancialStatement,
+    KeyPerson,
+    Relationship,
+)
+from rmdesk.org.choices import Role
+from rmdesk.org.models import OrgUnit, User
+
+V = TypeVar("V", bound=VersionedModel)
+
+CUSTOMER_FIELDS = (
+    "name", "credit_code", "legal_representative", "registered_capital", "established_on", "industry", "region",
+    "size", "ownership", "credit_rating", "tier", "status", "owning_unit", "primary_rm",
+)
+KEY_PERSON_FIELDS = ("role", "name", "title", "decision_role", "phone", "id_number", "preferences")
+STATEMENT_FIELDS = ("year", "total_assets", "total_liabilities", "revenue", "net_profit", "operating_cash_flow")
+RELATIONSHIP_FIELDS = (
+    "kind", "direction", "counterparty", "counterparty_name", "counterparty_credit_code", "share_pct", "amount",
+    "controller_name", "note",
+)
+# Personal data never enters the audit trail in clear: the trail is read by more people than the archive.
+PII_FIELDS = {"phone", "id_number"}
+
+
+def _snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in fields:
+        field = obj._meta.get_field(name)
+        values[name] = getattr(obj, field.attname)
+    return values
+
+
+def _audit_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    changes = diff(before, after)
+    for name in PII_FIELDS & changes.keys():
+        changes[name] = ["***", "***"]
+    return changes
+
+
+def _normalized(name: str, value: Any) -> Any:
+    """Identifiers as stored: codes upper-case, mobiles as 11 digits; invalid input is left for full_clean()."""
+    normalizer = NORMALIZERS.get(name)
+    if normalizer is None or not isinstance(value, str) or not value.strip():
+        return value.strip() if isinstance(value, str) else value
+    try:
+        return normalizer(value)
+    except ValidationError:
+        return value.strip()
+
+
+NORMALIZERS: dict[str, Callable[[str], str]] = {
+    "credit_code": validators.validate_credit_code,
+    "counterparty_credit_code": validators.validate_credit_code,
+    "phone": validators.validate_mobile,
+    "id_number": validators.validate_id_number,
+}
+
+
+def _assign(obj: models.Model, data: dict[str, Any], allowed: Iterable[str]) -> None:
+    allowed = set(allowed)
+    unknown = set(data) - allowed
+    if unknown:
+        raise ValidationError({name: _("This field cannot be set here.") for name in sorted(unknown)})
+    for name, value in data.items():
+        field = obj._meta.get_field(name)
+        if value is None and not field.null and isinstance(field, models.CharField | models.TextField):
+            value = ""
+        setattr(obj, name, _normalized(name, value))
+
+
+def _save_clean(obj: models.Model, *, unique_message: dict[str, str] | None = None) -> None:
+    """Validate every field and cross-field rule, then save; a unique clash becomes a field error."""
+    obj.full_clean()
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError:
+        # A concurrent insert won the unique index between full_clean() and save().
+        raise ValidationError(unique_message or {"__all__": _("This record already exists.")}) from None
+
+
+def _customer_for(actor: User, customer_id: int, action: Action, *, lock: bool = False) -> Customer:
+    queryset = Customer.objects.restrict(actor, action).filter(pk=customer_id, archived_at__isnull=True)
+    if lock:
+        queryset = queryset.select_for_update()
+    customer = queryset.first()
+    if customer is None:
+        raise NotFoundError()
+    return customer
+
+
+def _check_assignment(actor: User, *, owning_unit: OrgUnit | None, primary_rm: User | None) -> None:
+    """The owning unit and primary RM must lie inside what the actor manages."""
+    errors: dict[str, str] = {}
+    if primary_rm is not None and (primary_rm.role != Role.RM or not primary_rm.is_active):
+        errors["primary_rm"] = _("The primary RM must be an active relationship manager.")
+    scope = scope_for(actor, Action.CREATE)
+    if scope.rm_id is not None:
+        if primary_rm is not None and primary_rm.pk != actor.pk:
+            errors["primary_rm"] = _("You can only make yourself the primary RM.")
+        if owning_unit is not None and owning_unit.pk != actor.unit_id:
+            errors["owning_unit"] = _("The owning unit must be your own unit.")
+    elif scope.unit_path is not None:
+        if owning_unit is not None and not owning_unit.path.startswith(scope.unit_path):
+            errors["owning_unit"] = _("The owning unit must be inside your unit.")
+        if primary_rm is not None and not (primary_rm.unit and primary_rm.unit.path.startswith(scope.unit_path)):
+            errors["primary_rm"] = _("The primary RM must work inside your unit.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _update_versioned(
+    *, actor: User, obj: V, version: int, data: dict[str, Any], fields: Iterable[str], action: str,
+    customer_id: int, after_assign: Callable[[V], None] | None = None,
+) -> V:
+    """Apply `data` to a locked row if nobody saved it since `version`, and audit the difference."""
+    if obj.version != version:
+        raise ConflictError()
+    fields = tuple(fields)
+    before = _snapshot(obj, fields)
+    _assign(obj, data, fields)
+    if after_assign is not None:
+        after_assign(obj)
+    obj.version += 1
+    _save_clean(obj)
+    changes = _audit_changes(before, _snapshot(obj, fields))
+    if changes:
+        record(actor=actor, action=action, obj=obj, customer_id=customer_id, changes=changes)
+    return obj
+
+
+def _credit_code_taken() -> dict[str, str]:
+    return {"credit_code": _("A customer with this unified social credit code already exists.")}
+
+
+@transaction.atomic
+def create_customer(*, actor: User, data: dict[str, Any], co_rms: Iterable[User] = ()) -> Customer:
+    """Open a customer file; an RM files it under themselves, a lead or head under someone of theirs."""
+    if not may(actor, Action.CREATE):
+        raise NotFoundError()
+    data = dict(data)
+    if actor.role == Role.RM:
+        data.setdefault("primary_rm", actor)
+        data.setdefault("owning_unit", actor.unit)
+    elif data.get("primary_rm") is not None and data.get("owning_unit") is None:
+        data["owning_unit"] = data["primary_rm"].unit
+    customer = Customer()
+    _assign(customer, data, CUSTOMER_FIELDS)
+    _check_assignment(actor, owning_unit=data.get("owning_unit"), primary_rm=data.get("primary_rm"))
+    if Customer.objects.filter(credit_code=customer.credit_code).exists():
+        raise ValidationError(_credit_code_taken())
+    _save_clean(customer, unique_message=_credit_code_taken())
+    after = _snapshot(customer, CUSTOMER_FIELDS)
+    record(actor=actor, action="customer.create", obj=customer, customer_id=customer.pk, changes=diff({}, after))
+    _set_co_rms(actor, customer, co_rms)
+    return customer
+
+
+@transaction.atomic
+def update_customer(*, actor: User, customer_id: int, version: int, data: dict[str, Any]) -> Customer:
+    """Change master data; a stale `version` is a conflict and nothing is written."""
+    customer = _customer_for(actor, customer_id, Action.CHANGE, lock=True)
+    if {"owning_unit", "primary_rm"} & data.keys():
+        _check_assignment(actor, owning_unit=data.get("owning_unit"), primary_rm=data.get("primary_rm"))
+    return _update_versioned(
+        actor=actor, obj=customer, version=version, data=data, fields=CUSTOMER_FIELDS,
+        action="customer.update", customer_id=customer.pk,
+    )
+
+
+def _set_co_rms(actor: User, customer: Customer, users: Iterable[User]) -> None:
+    wanted = {u.pk: u for u in users}
+    for user in wanted.values():
+        if user.role != Role.RM or not user.is_active:
+            raise ValidationError({"co_rms": _("Co-RMs must be active relationship managers.")})
+    wanted.pop(customer.primary_rm_id, None)
+    current = set(CustomerCoRM.objects.filter(customer=customer).values_list("user_id", flat=True))
+    added, removed = wanted.keys() - current, current - wanted.keys()
+    CustomerCoRM.objects.filter(customer=customer, user_id__in=removed).delete()
+    CustomerCoRM.objects.bulk_create([CustomerCoRM(customer=customer, user_id=pk) for pk in sorted(added)])
+    if added or removed:
+        names = dict(User.objects.filter(pk__in=added | removed).values_list("pk", "username"))
+        record(actor=actor, action="customer.co_rms", obj=customer, customer_id=customer.pk,
+               changes={"added": sorted(names[p] for p in added), "removed": sorted(names[p] for p in removed)})
+
+
+@transaction.atomic
+def set_co_rms(*, actor: User, customer_id: int, version: int, users: Iterable[User]) -> Customer:
+    """Replace the customer's co-RMs 协办 (the primary RM is never also a co-RM)."""
+    customer = _customer_for(actor, customer_id, Action.CHANGE, lock=True)
+    if customer.version != version:
+        raise ConflictError()
+    _set_co_rms(actor, customer, users)
+    customer.version += 1
+    customer.save(update_fields=["version", "updated_at"])
+    return customer
+
+
+@transaction.atomic
+def archive_customer(*, actor: User, customer_id: int, version: int) -> Customer:
+    """Archive instead of delete: the file leaves the working lists but its history stays."""
+    customer = _customer_for(actor, customer_id, Action.CHANGE, lock=True)
+    if customer.version != version:
+        raise ConflictError()
+    customer.archived_at = timezone.now()
+    customer.version += 1
+    customer.save(update_fields=["archived_at", "version", "updated_at"])
+    record(actor=actor, action="customer.archive", obj=customer, customer_id=customer.pk)
+    return customer
+
+
+# --- key persons -----------------------------------------------------------------------------------------
+
+@transaction.atomic
+def add_key_person(*, actor: User, customer_id: int, data: dict[str, Any]) -> KeyPerson:
+    """Record a key person 关键人物 of the customer."""
+    customer = _customer_for(actor, customer_id, Action.CHANGE)
+    person = KeyPerson(customer=customer)
+    _assign(person, data, KEY_PERSON_FIELDS)
+    _save_clean(person)
+    record(actor=actor, action="key_person.create", obj=person, customer_id=customer.pk,
+           changes=_audit_changes({}, _snapshot(person, KEY_PERSON_FIELDS)))
+    return person
+
+
+def _owned_for(
+    actor: User, model: type[V], pk: int, action: Action, *, customer_id: int | None = None
+) -> V:
+    queryset = model.objects.restrict(actor, action).select_for_update()  # type: ignore[attr-defined]
+    queryset = queryset.filter(pk=pk, archived_at__isnull=True, customer__archived_at__isnull=True)
+    if customer_id is not None:
+        queryset = queryset.filter(customer_id=customer_id)
+    obj = queryset.first()
+    if obj is None:
+        raise NotFoundError()
+    return obj  # type: ignore[no-any-return]
+
+
+@transaction.atomic
+def update_key_person(*, actor: User, key_person_id: int, version: int, data: dict[str, Any]) -> KeyPerson:
+    """Change a key person; a stale version is a conflict."""
+    person = _owned_for(actor, KeyPerson, key_person_id, Action.CHANGE)
+    return _update_versioned(actor=actor, obj=person, version=version, data=data, fields=KEY_PERSON_FIELDS,
+                             action="key_person.update", customer_id=person.customer_id)
+
+
+@transaction.atomic
+def reveal_key_person(*, actor: User, key_person_id: int, field: str) -> str:
+    """The unmasked ID number or phone, for a role that may see it; every reveal is audited."""
+    if field not in PII_FIELDS:
+        raise ValidationError({"field": _("Only the ID number or the phone can be revealed.")})
+    person = KeyPerson.objects.restrict(actor, Action.REVEAL).filter(pk=key_person_id).first()
+    if person is None:
+        raise NotFoundError()
+    record(actor=actor, action="key_person.reveal", obj=person, customer_id=person.customer_id,
+           changes={"field": field})
+    return str(getattr(person, field))
+
+
+# --- financial statements, relationships, documents ---------------------------------------------------------
+
+@transaction.atomic
+def add_financial_statement(*, actor: User, customer_id: int, data: dict[str, Any]) -> FinancialStatement:
+    """Record one year's financial statement figures."""
+    customer = _customer_for(actor, customer_id, Action.CHANGE)
+    statement = FinancialStatement(customer=customer)
+    _assign(statement, data, STATEMENT_FIELDS)
+    taken = {"year": _("This customer already has a statement for that year.")}
+    if FinancialStatement.objects.filter(customer=customer, year=statement.year).exists():
+        raise ValidationError(taken)
+    _save_clean(statement, unique_message=taken)
+    record(actor=actor, action="financial_statement.create", obj=statement, customer_id=customer.pk,
+           changes=diff({}, _snapshot(statement, STATEMENT_FIELDS)))
+    return statement
+
+
+@transaction.atomic
+def update_financial_statement(
+    *, actor: User, statement_id: int, version: int, data: dict[str, Any]
+) -> FinancialStatement:
+    """Correct a year's figures; a stale version is a conflict."""
+    statement = _owned_for(actor, FinancialStatement, statement_id, Action.CHANGE)
+    return _update_versioned(actor=actor, obj=statement, version=version, data=data, fields=STATEMENT_FIELDS,
+                             action="financial_statement.update", customer_id=statement.customer_id)
+
+
+def _link_counterparty(relationship: Relationship) -> None:
+    """Fill name and code from a counterparty customer, or find the customer by its code."""
+    counterparty = relationship.counterparty
+    if counterparty is not None:
+        if counterparty.pk == relationship.customer_id:
+            raise ValidationError({"counterparty": _("A customer cannot be linked to itself.")})
+        relationship.counterparty_name = counterparty.name
+        relationship.counterparty_credit_code = counterparty.credit_code
+    elif relationship.counterparty_credit_code:
+        code = relationship.counterparty_credit_code.strip().upper()
+        relationship.counterparty = Customer.objects.filter(credit_code=code).exclude(
+            pk=relationship.customer_id).first()
+
+
+def _check_relationship(relationship: Relationship) -> None:
+    errors: dict[str, str] = {}
+    if not relationship.counterparty_name and relationship.counterparty is None:
+        errors["counterparty_name"] = _("Name the other firm or pick a customer.")
+    if relationship.kind == "affiliate" and relationship.share_pct is None:
+        errors["share_pct"] = _("Give the share held, in per cent.")
+    if relationship.kind == "guarantee" and relationship.amount is None:
+        errors["amount"] = _("Give the guaranteed amount.")
+    if relationship.kind == "common_controller" and not relationship.controller_name:
+        errors["controller_name"] = _("Name the common controller.")
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def add_relationship(*, actor: User, customer_id: int, data: dict[str, Any]) -> Relationship:
+    """Link the customer to another firm (affiliate, guarantee, supplier/buyer, common controller)."""
+    customer = _customer_for(actor, customer_id, Action.CHANGE)
+    relationship = Relationship(customer=customer)
+    _assign(relationship, data, RELATIONSHIP_FIELDS)
+    _link_counterparty(relationship)
+    _check_relationship(relationship)
+    _save_clean(relationship)
+    record(actor=actor, action="relationship.create", obj=relationship, customer_id=customer.pk,
+           changes=diff({}, _snapshot(relationship, RELATIONSHIP_FIELDS)))
+    return relationship
+
+
+@transaction.atomic
+def update_relationship(*, actor: User, relationship_id: int, version: int, data: dict[str, Any]) -> Relationship:
+    """Change a relationship; a stale version is a conflict."""
+    relationship = _owned_for(actor, Relationship, relationship_id, Action.CHANGE)
+
+    def relink(obj: Relationship) -> None:
+        _link_counterparty(obj)
+        _check_relationship(obj)
+
+    return _update_versioned(actor=actor, obj=relationship, version=version, data=data,
+                             fields=RELATIONSHIP_FIELDS, action="relationship.update",
+                             customer_id=relationship.customer_id, after_assign=relink)
+
+
+def _archive_owned(actor: User, model: type[V], pk: int, version: int, action: str) -> V:
+    obj = _owned_for(actor, model, pk, Action.CHANGE)
+    if obj.version != version:
+        raise ConflictError()
+    obj.archived_at = timezone.now()
+    obj.version += 1
+    obj.save(update_fields=["archived_at", "version", "updated_at"])
+    record(actor=actor, action=action, obj=obj, customer_id=obj.customer_id)  # type: ignore[attr-defined]
+    return obj
+
+
+@transaction.atomic
+def archive_key_person(*, actor: User, key_person_id: int, version: int) -> KeyPerson:
+    """Archive a key person who no longer plays a part."""
+    return _archive_owned(actor, KeyPerson, key_person_id, version, "key_person.archive")
+
+
+@transaction.atomic
+def archive_relationship(*, actor: User, relationship_id: int, version: int) -> Relationship:
+    """Archive a relationship that has ended."""
+    return _archive_owned(actor, Relationship, relationship_id, version, "relationship.archive")
+
+
+@transaction.atomic
+def upload_document(*, actor: User, customer_id: int, kind: str, title: str, upload: UploadedFile) -> Document:
+    """File a document in the customer's archive, within the allowed types and size."""
+    customer = _customer_for(actor, customer_id, Action.CHANGE)
+    name = PurePath(upload.name or "").name
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in settings.DOCUMENT_EXTENSIONS:
+        raise ValidationError({"file": _("Files of this type cannot be filed. Allowed: %(types)s.")
+                               % {"types": ", ".join(settings.DOCUMENT_EXTENSIONS)}})
+    if upload.size is None or upload.size > settings.DOCUMENT_MAX_BYTES:
+        raise ValidationError({"file": _("The file is larger than %(mb)d MB.")
+                               % {"mb": settings.DOCUMENT_MAX_BYTES // (1024 * 1024)}})
+    if upload.size == 0:
+        raise ValidationError({"file": _("The file is empty.")})
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    document = Document(
+        customer=customer, kind=kind, title=title or name, original_name=name[:255],
+        content_type=(upload.content_type or "application/octet-stream")[:100], size=upload.size,
+        sha256=digest.hexdigest(), uploaded_by=actor,
+    )
+    document.full_clean(exclude=["file"])
+    upload.seek(0)
+    document.file.save(name, upload, save=False)
+    # If the transaction rolls back, the stored file is orphaned but harmless: it is named by its hash.
+    document.save()
+    record(actor=actor, action="document.upload", obj=document, customer_id=customer.pk,
+           changes={"kind": kind, "title": document.title, "size": document.size, "sha256": document.sha256})
+    return document
+
+
+@transaction.atomic
+def archive_document(*, actor: User, document_id: int) -> Document:
+    """Take a document out of the archive's list; the file and its history stay."""
+    document = Document.objects.restrict(actor, Action.CHANGE).filter(pk=document_id, archived_at__isnull=True).first()
+    if document is None:
+        raise NotFoundError()
+    document.archived_at = timezone.now()
+    document.save(update_fields=["archived_at", "updated_at"])
+    record(actor=actor, action="document.archive", obj=document, customer_id=document.customer_id)
+    return document

@@ -1,0 +1,27 @@
+"""Task kinds, statuses and priorities. Later modules add kinds (visit due, instalment due, …)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class TaskKind(models.TextChoices):
+    FOLLOW_UP = "follow_up", _("Follow-up")
+    ARCHIVE_REVIEW = "archive_review", _("Review customer file")
+    DOCUMENT_RENEWAL = "document_renewal", _("Renew a document")
+    FINANCIALS_DUE = "financials_due", _("Collect financial statements")
+    OTHER = "other", _("Other")
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Priority(models.IntegerChoices):
+    """Lower sorts first: urgent work heads the RM's list."""
+
+    URGENT = 1, _("Urgent")
+    HIGH = 2, _("High")
+    NORMAL = 3, _("Normal")
+    LOW = 4, _("Low")
