@@ -15,10 +15,10 @@ PROJECT_DIR = BASE_DIR.parent
 DATA_DIR = env.data_dir()
 
 DEBUG = env.env_bool("RMDESK_DEBUG", False)
+TESTING = "pytest" in sys.modules or env.env_bool("RMDESK_TESTING", False)
 # Demo mode (set by `rmdesk demo`) allows the published demo password and plain HTTP on a laptop.
 DEMO_MODE = env.env_bool("RMDESK_DEMO", False)
-HTTPS = env.env_bool("RMDESK_HTTPS", not (DEBUG or DEMO_MODE))
-TESTING = "pytest" in sys.modules or env.env_bool("RMDESK_TESTING", False)
+HTTPS = env.env_bool("RMDESK_HTTPS", not (DEBUG or DEMO_MODE or TESTING))
 
 SECRET_KEY = env.secret_key(DATA_DIR)
 ALLOWED_HOSTS = env.env_list("RMDESK_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
