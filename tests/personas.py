@@ -52,8 +52,14 @@ def make_unit(code: str, name: str, level: str, parent: OrgUnit | None) -> OrgUn
 
 
 def make_user(username: str, role: str, unit: OrgUnit | None) -> User:
-    user = User.objects.create_user(username=username, password="correct horse battery", role=role, unit=unit,
-                                    full_name=username.title(), is_staff=role == "administrator")
+    user = User.objects.create_user(
+        username=username,
+        password="correct horse battery",
+        role=role,
+        unit=unit,
+        full_name=username.title(),
+        is_staff=role == "administrator",
+    )
     return user
 
 
@@ -61,8 +67,12 @@ def make_customer(rm: User, *, name: str | None = None, co_rms: tuple[User, ...]
     """A customer filed under `rm`'s unit, written directly (tests of services use the services)."""
     n = next(_codes)
     customer = Customer.objects.create(
-        name=name or f"测试客户{n}有限公司", credit_code=credit_code(), owning_unit=rm.unit, primary_rm=rm,
-        status="customer", **fields,
+        name=name or f"测试客户{n}有限公司",
+        credit_code=credit_code(),
+        owning_unit=rm.unit,
+        primary_rm=rm,
+        status="customer",
+        **fields,
     )
     for co_rm in co_rms:
         CustomerCoRM.objects.create(customer=customer, user=co_rm)
@@ -80,11 +90,23 @@ def build_bank() -> Bank:
     t3 = make_unit("T3", "公司三组", "team", sub2)
     dept = make_unit("DEPT", "公司业务部", "department", ho)
     return Bank(
-        head_office=ho, branch1=br1, branch2=br2, sub1=sub1, sub2=sub2, team1=t1, team2=t2, team3=t3,
+        head_office=ho,
+        branch1=br1,
+        branch2=br2,
+        sub1=sub1,
+        sub2=sub2,
+        team1=t1,
+        team2=t2,
+        team3=t3,
         department=dept,
-        alice=make_user("alice", "rm", t1), bob=make_user("bob", "rm", t2), carol=make_user("carol", "rm", t3),
-        dave=make_user("dave", "rm", t1), lead=make_user("lead", "team_lead", t1),
-        head=make_user("head", "branch_head", br1), risk=make_user("risk", "risk_officer", ho),
-        auditor=make_user("auditor", "auditor", ho), officer=make_user("officer", "department_officer", dept),
+        alice=make_user("alice", "rm", t1),
+        bob=make_user("bob", "rm", t2),
+        carol=make_user("carol", "rm", t3),
+        dave=make_user("dave", "rm", t1),
+        lead=make_user("lead", "team_lead", t1),
+        head=make_user("head", "branch_head", br1),
+        risk=make_user("risk", "risk_officer", ho),
+        auditor=make_user("auditor", "auditor", ho),
+        officer=make_user("officer", "department_officer", dept),
         admin=make_user("admin", "administrator", ho),
     )

@@ -52,4 +52,4 @@ def _co_rm_model(model: type[models.Model], root: str) -> type[models.Model]:
     customer_model: Any = model
     for part in [p for p in root.split("__") if p]:
         customer_model = customer_model._meta.get_field(part).related_model
-    return customer_model.co_rms.through  # type: ignore[no-any-return]
+    return customer_model.co_rms.through

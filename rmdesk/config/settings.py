@@ -6,8 +6,6 @@ import os
 import sys
 from pathlib import Path
 
-from django.utils.translation import gettext_lazy as _
-
 from rmdesk.config import env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -147,9 +145,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Internal credit rating scale, best first; banks differ, so it is a setting.
-CREDIT_RATING_SCALE = env.env_list(
-    "RMDESK_CREDIT_RATINGS", ["AAA", "AA", "A", "BBB", "BB", "B", "CCC", "CC", "C", "D"]
-)
+CREDIT_RATING_SCALE = env.env_list("RMDESK_CREDIT_RATINGS", ["AAA", "AA", "A", "BBB", "BB", "B", "CCC", "CC", "C", "D"])
 
 # Security. Behind a TLS-terminating proxy set RMDESK_HTTPS=1 (the default outside debug and demo).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

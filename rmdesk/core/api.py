@@ -41,9 +41,7 @@ def amount_in(value: str | None) -> Decimal | None:
 def error_response(
     api: Any, request: HttpRequest, status: int, code: str, message: str, fields: dict[str, list[str]] | None = None
 ) -> HttpResponse:
-    return api.create_response(  # type: ignore[no-any-return]
-        request, {"code": code, "message": message, "fields": fields or {}}, status=status
-    )
+    return api.create_response(request, {"code": code, "message": message, "fields": fields or {}}, status=status)
 
 
 def _request_error_message(error: dict[str, Any]) -> str:
@@ -55,7 +53,7 @@ def _request_error_message(error: dict[str, Any]) -> str:
     if kind == "string_pattern_mismatch":
         pattern = ctx.get("pattern", "")
         if pattern == AMOUNT_PATTERN:
-            return _("Enter an amount as a string with at most 2 decimal places, e.g. \"1250000.00\".")
+            return _('Enter an amount as a string with at most 2 decimal places, e.g. "1250000.00".')
         if pattern == SHARE_PATTERN:
             return _("Enter a percentage between 0 and 100 with at most 2 decimal places.")
         return _("Enter a value in the required format.")

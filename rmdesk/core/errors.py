@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from django.utils.translation import gettext_lazy as _
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 
 class DomainError(Exception):
@@ -26,9 +26,8 @@ class ConflictError(DomainError):
 
     def __init__(self, message: str | Promise | None = None, **kwargs: dict[str, list[str]] | None) -> None:
         super().__init__(
-            message
-            or _("Someone else changed this record after you opened it. Review their changes and save again."),
-            **kwargs,  # type: ignore[arg-type]
+            message or _("Someone else changed this record after you opened it. Review their changes and save again."),
+            **kwargs,
         )
 
 

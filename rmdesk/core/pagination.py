@@ -37,7 +37,8 @@ def decode_cursor(cursor: str) -> int:
             raise ValueError(text)
         return int(value)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise DomainError(_("The cursor is not valid."), fields={"cursor": [str(_("The cursor is not valid."))]}) from None
+        message = _("The cursor is not valid.")
+        raise DomainError(message, fields={"cursor": [str(message)]}) from None
 
 
 def keyset_page(queryset: QuerySet[M], *, limit: int, cursor: str | None) -> Page[M]:

@@ -1,6 +1,5 @@
 """/api/v1 endpoints of the customer archive; thin: scope via restrict(), writes via services."""
 
-
 from decimal import Decimal
 from typing import Any
 
@@ -43,13 +42,19 @@ from rmdesk.org.models import OrgUnit, User
 router = Router(tags=["customers"])
 
 AMOUNT_FIELDS = {
-    "registered_capital", "total_assets", "total_liabilities", "revenue", "net_profit", "operating_cash_flow",
-    "share_pct", "amount",
+    "registered_capital",
+    "total_assets",
+    "total_liabilities",
+    "revenue",
+    "net_profit",
+    "operating_cash_flow",
+    "share_pct",
+    "amount",
 }
 
 
 def _actor(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
+    return request.auth  # type: ignore[attr-defined]
 
 
 def _visible_customer(request: HttpRequest, customer_id: int) -> Customer:
@@ -91,8 +96,9 @@ def _co_rm_users(usernames: list[str]) -> list[User]:
     users = list(User.objects.filter(username__in=usernames, is_active=True))
     missing = set(usernames) - {u.username for u in users}
     if missing:
-        raise ValidationError({"co_rms": _("No active user has the username %(names)s.")
-                               % {"names": ", ".join(sorted(missing))}})
+        raise ValidationError(
+            {"co_rms": _("No active user has the username %(names)s.") % {"names": ", ".join(sorted(missing))}}
+        )
     return users
 
 
@@ -176,13 +182,15 @@ def update_customer(request: HttpRequest, customer_id: int, payload: CustomerPat
     data = _resolve_people(_data(payload, drop={"version", "co_rms"}))
     customer = services.update_customer(actor=actor, customer_id=customer_id, version=payload.version, data=data)
     if payload.co_rms is not None:
-        customer = services.set_co_rms(actor=actor, customer_id=customer_id, version=customer.version,
-                                       users=_co_rm_users(payload.co_rms))
+        customer = services.set_co_rms(
+            actor=actor, customer_id=customer_id, version=customer.version, users=_co_rm_users(payload.co_rms)
+        )
     return customer_out(Customer.objects.get(pk=customer.pk))
 
 
-@router.post("/customers/{customer_id}/archive", response={200: CustomerOut, **ERRORS},
-             summary="Archive a customer (no deletes)")
+@router.post(
+    "/customers/{customer_id}/archive", response={200: CustomerOut, **ERRORS}, summary="Archive a customer (no deletes)"
+)
 def archive_customer(request: HttpRequest, customer_id: int, payload: VersionIn) -> Any:
     customer = services.archive_customer(actor=_actor(request), customer_id=customer_id, version=payload.version)
     return customer_out(customer)
@@ -190,23 +198,33 @@ def archive_customer(request: HttpRequest, customer_id: int, payload: VersionIn)
 
 # --- key persons ------------------------------------------------------------------------------------------
 
+
 def key_person_out(person: KeyPerson) -> dict[str, Any]:
     return {
-        "id": person.pk, "customer_id": person.customer_id, "role": person.role, "name": person.name,
-        "title": person.title, "decision_role": person.decision_role, "phone": person.phone_masked,
-        "id_number": person.id_number_masked, "preferences": person.preferences, "version": person.version,
+        "id": person.pk,
+        "customer_id": person.customer_id,
+        "role": person.role,
+        "name": person.name,
+        "title": person.title,
+        "decision_role": person.decision_role,
+        "phone": person.phone_masked,
+        "id_number": person.id_number_masked,
+        "preferences": person.preferences,
+        "version": person.version,
     }
 
 
-@router.get("/customers/{customer_id}/key-persons", response={200: list[KeyPersonOut], **ERRORS},
-            summary="Key persons, personal data masked")
+@router.get(
+    "/customers/{customer_id}/key-persons",
+    response={200: list[KeyPersonOut], **ERRORS},
+    summary="Key persons, personal data masked",
+)
 def list_key_persons(request: HttpRequest, customer_id: int) -> Any:
     customer = _visible_customer(request, customer_id)
     return [key_person_out(p) for p in customer.key_persons.filter(archived_at__isnull=True)]
 
 
-@router.post("/customers/{customer_id}/key-persons", response={201: KeyPersonOut, **ERRORS},
-             summary="Add a key person")
+@router.post("/customers/{customer_id}/key-persons", response={201: KeyPersonOut, **ERRORS}, summary="Add a key person")
 def create_key_person(request: HttpRequest, customer_id: int, payload: KeyPersonIn) -> Any:
     person = services.add_key_person(actor=_actor(request), customer_id=customer_id, data=_data(payload))
     return 201, key_person_out(person)
@@ -214,27 +232,35 @@ def create_key_person(request: HttpRequest, customer_id: int, payload: KeyPerson
 
 @router.patch("/key-persons/{key_person_id}", response={200: KeyPersonOut, **ERRORS}, summary="Change a key person")
 def update_key_person(request: HttpRequest, key_person_id: int, payload: KeyPersonPatch) -> Any:
-    person = services.update_key_person(actor=_actor(request), key_person_id=key_person_id,
-                                        version=payload.version, data=_data(payload, drop={"version"}))
+    person = services.update_key_person(
+        actor=_actor(request),
+        key_person_id=key_person_id,
+        version=payload.version,
+        data=_data(payload, drop={"version"}),
+    )
     return key_person_out(person)
 
 
-@router.post("/key-persons/{key_person_id}/archive", response={200: KeyPersonOut, **ERRORS},
-             summary="Archive a key person")
+@router.post(
+    "/key-persons/{key_person_id}/archive", response={200: KeyPersonOut, **ERRORS}, summary="Archive a key person"
+)
 def archive_key_person(request: HttpRequest, key_person_id: int, payload: VersionIn) -> Any:
-    person = services.archive_key_person(actor=_actor(request), key_person_id=key_person_id,
-                                         version=payload.version)
+    person = services.archive_key_person(actor=_actor(request), key_person_id=key_person_id, version=payload.version)
     return key_person_out(person)
 
 
-@router.post("/key-persons/{key_person_id}/reveal", response={200: RevealOut, **ERRORS},
-             summary="See an ID number or phone unmasked (audited)")
+@router.post(
+    "/key-persons/{key_person_id}/reveal",
+    response={200: RevealOut, **ERRORS},
+    summary="See an ID number or phone unmasked (audited)",
+)
 def reveal_key_person(request: HttpRequest, key_person_id: int, payload: RevealIn) -> Any:
     value = services.reveal_key_person(actor=_actor(request), key_person_id=key_person_id, field=payload.field)
     return {"field": payload.field, "value": value}
 
 
 # --- financial statements ---------------------------------------------------------------------------------
+
 
 def statements_out(statements: list[FinancialStatement]) -> list[dict[str, Any]]:
     """Statements newest first, each with its debt ratio and revenue growth on the year before."""
@@ -243,13 +269,21 @@ def statements_out(statements: list[FinancialStatement]) -> list[dict[str, Any]]
     for s in sorted(statements, key=lambda s: s.year, reverse=True):
         previous = by_year.get(s.year - 1)
         growth = ratio(s.revenue - previous.revenue, previous.revenue) if previous else None
-        rows.append({
-            "id": s.pk, "customer_id": s.customer_id, "year": s.year,
-            "total_assets": amount_out(s.total_assets), "total_liabilities": amount_out(s.total_liabilities),
-            "revenue": amount_out(s.revenue), "net_profit": amount_out(s.net_profit),
-            "operating_cash_flow": amount_out(s.operating_cash_flow),
-            "debt_ratio": _ratio_out(s.debt_ratio), "revenue_growth": _ratio_out(growth), "version": s.version,
-        })
+        rows.append(
+            {
+                "id": s.pk,
+                "customer_id": s.customer_id,
+                "year": s.year,
+                "total_assets": amount_out(s.total_assets),
+                "total_liabilities": amount_out(s.total_liabilities),
+                "revenue": amount_out(s.revenue),
+                "net_profit": amount_out(s.net_profit),
+                "operating_cash_flow": amount_out(s.operating_cash_flow),
+                "debt_ratio": _ratio_out(s.debt_ratio),
+                "revenue_growth": _ratio_out(growth),
+                "version": s.version,
+            }
+        )
     return rows
 
 
@@ -257,49 +291,71 @@ def _ratio_out(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:.4f}"
 
 
-@router.get("/customers/{customer_id}/financial-statements", response={200: list[StatementOut], **ERRORS},
-            summary="Yearly financial statements with debt ratio and growth")
+@router.get(
+    "/customers/{customer_id}/financial-statements",
+    response={200: list[StatementOut], **ERRORS},
+    summary="Yearly financial statements with debt ratio and growth",
+)
 def list_statements(request: HttpRequest, customer_id: int) -> Any:
     customer = _visible_customer(request, customer_id)
     return statements_out(list(customer.financial_statements.filter(archived_at__isnull=True)))
 
 
 def _statement_out(statement: FinancialStatement) -> dict[str, Any]:
-    siblings = FinancialStatement.objects.filter(customer_id=statement.customer_id, archived_at__isnull=True,
-                                                 year__in=[statement.year, statement.year - 1])
+    siblings = FinancialStatement.objects.filter(
+        customer_id=statement.customer_id, archived_at__isnull=True, year__in=[statement.year, statement.year - 1]
+    )
     return next(row for row in statements_out(list(siblings)) if row["id"] == statement.pk)
 
 
-@router.post("/customers/{customer_id}/financial-statements", response={201: StatementOut, **ERRORS},
-             summary="Add a year's statement")
+@router.post(
+    "/customers/{customer_id}/financial-statements",
+    response={201: StatementOut, **ERRORS},
+    summary="Add a year's statement",
+)
 def create_statement(request: HttpRequest, customer_id: int, payload: StatementIn) -> Any:
-    statement = services.add_financial_statement(actor=_actor(request), customer_id=customer_id,
-                                                 data=_data(payload))
+    statement = services.add_financial_statement(actor=_actor(request), customer_id=customer_id, data=_data(payload))
     return 201, _statement_out(statement)
 
 
-@router.patch("/financial-statements/{statement_id}", response={200: StatementOut, **ERRORS},
-              summary="Correct a year's statement")
+@router.patch(
+    "/financial-statements/{statement_id}", response={200: StatementOut, **ERRORS}, summary="Correct a year's statement"
+)
 def update_statement(request: HttpRequest, statement_id: int, payload: StatementPatch) -> Any:
-    statement = services.update_financial_statement(actor=_actor(request), statement_id=statement_id,
-                                                    version=payload.version, data=_data(payload, drop={"version"}))
+    statement = services.update_financial_statement(
+        actor=_actor(request), statement_id=statement_id, version=payload.version, data=_data(payload, drop={"version"})
+    )
     return _statement_out(statement)
 
 
 # --- relationships ----------------------------------------------------------------------------------------
 
+
 def relationships_out(request: HttpRequest, relationships: list[Relationship]) -> list[dict[str, Any]]:
     linked = {r.counterparty_id for r in relationships if r.counterparty_id}
     # The counterparty's id is shown only if the user may open it: no hint of files out of scope.
-    visible = set(Customer.objects.restrict(_actor(request), Action.VIEW).filter(pk__in=linked)
-                  .values_list("pk", flat=True)) if linked else set()
-    return [{
-        "id": r.pk, "customer_id": r.customer_id, "kind": r.kind, "direction": r.direction,
-        "counterparty_id": r.counterparty_id if r.counterparty_id in visible else None,
-        "counterparty_name": r.counterparty_name, "counterparty_credit_code": r.counterparty_credit_code,
-        "share_pct": amount_out(r.share_pct), "amount": amount_out(r.amount),
-        "controller_name": r.controller_name, "note": r.note, "version": r.version,
-    } for r in relationships]
+    visible = (
+        set(Customer.objects.restrict(_actor(request), Action.VIEW).filter(pk__in=linked).values_list("pk", flat=True))
+        if linked
+        else set()
+    )
+    return [
+        {
+            "id": r.pk,
+            "customer_id": r.customer_id,
+            "kind": r.kind,
+            "direction": r.direction,
+            "counterparty_id": r.counterparty_id if r.counterparty_id in visible else None,
+            "counterparty_name": r.counterparty_name,
+            "counterparty_credit_code": r.counterparty_credit_code,
+            "share_pct": amount_out(r.share_pct),
+            "amount": amount_out(r.amount),
+            "controller_name": r.controller_name,
+            "note": r.note,
+            "version": r.version,
+        }
+        for r in relationships
+    ]
 
 
 def _relationship_data(request: HttpRequest, payload: Schema) -> dict[str, Any]:
@@ -308,40 +364,56 @@ def _relationship_data(request: HttpRequest, payload: Schema) -> dict[str, Any]:
         counterparty_id = payload.counterparty_id  # type: ignore[attr-defined]
         data["counterparty"] = None
         if counterparty_id is not None:
-            data["counterparty"] = Customer.objects.restrict(_actor(request), Action.VIEW).filter(
-                pk=counterparty_id).first()
+            data["counterparty"] = (
+                Customer.objects.restrict(_actor(request), Action.VIEW).filter(pk=counterparty_id).first()
+            )
             if data["counterparty"] is None:
                 raise ValidationError({"counterparty_id": _("No customer you can see has this id.")})
     return data
 
 
-@router.get("/customers/{customer_id}/relationships", response={200: list[RelationshipOut], **ERRORS},
-            summary="Links to other firms")
+@router.get(
+    "/customers/{customer_id}/relationships",
+    response={200: list[RelationshipOut], **ERRORS},
+    summary="Links to other firms",
+)
 def list_relationships(request: HttpRequest, customer_id: int) -> Any:
     customer = _visible_customer(request, customer_id)
     return relationships_out(request, list(customer.relationships.filter(archived_at__isnull=True)))
 
 
-@router.post("/customers/{customer_id}/relationships", response={201: RelationshipOut, **ERRORS},
-             summary="Link the customer to another firm")
+@router.post(
+    "/customers/{customer_id}/relationships",
+    response={201: RelationshipOut, **ERRORS},
+    summary="Link the customer to another firm",
+)
 def create_relationship(request: HttpRequest, customer_id: int, payload: RelationshipIn) -> Any:
-    relationship = services.add_relationship(actor=_actor(request), customer_id=customer_id,
-                                             data=_relationship_data(request, payload))
+    relationship = services.add_relationship(
+        actor=_actor(request), customer_id=customer_id, data=_relationship_data(request, payload)
+    )
     return 201, relationships_out(request, [relationship])[0]
 
 
-@router.patch("/relationships/{relationship_id}", response={200: RelationshipOut, **ERRORS},
-              summary="Change a relationship")
+@router.patch(
+    "/relationships/{relationship_id}", response={200: RelationshipOut, **ERRORS}, summary="Change a relationship"
+)
 def update_relationship(request: HttpRequest, relationship_id: int, payload: RelationshipPatch) -> Any:
-    relationship = services.update_relationship(actor=_actor(request), relationship_id=relationship_id,
-                                                version=payload.version,
-                                                data=_relationship_data(request, payload))
+    relationship = services.update_relationship(
+        actor=_actor(request),
+        relationship_id=relationship_id,
+        version=payload.version,
+        data=_relationship_data(request, payload),
+    )
     return relationships_out(request, [relationship])[0]
 
 
-@router.post("/relationships/{relationship_id}/archive", response={200: RelationshipOut, **ERRORS},
-             summary="Archive a relationship")
+@router.post(
+    "/relationships/{relationship_id}/archive",
+    response={200: RelationshipOut, **ERRORS},
+    summary="Archive a relationship",
+)
 def archive_relationship(request: HttpRequest, relationship_id: int, payload: VersionIn) -> Any:
-    relationship = services.archive_relationship(actor=_actor(request), relationship_id=relationship_id,
-                                                 version=payload.version)
+    relationship = services.archive_relationship(
+        actor=_actor(request), relationship_id=relationship_id, version=payload.version
+    )
     return relationships_out(request, [relationship])[0]

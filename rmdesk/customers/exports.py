@@ -5,16 +5,16 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
-from rmdesk.access.policy import Action
+from rmdesk.access.policy import Action, may
 from rmdesk.audit.services import record
-from rmdesk.core.errors import NotFoundError
 from rmdesk.core.reference import city_label, division_label
 from rmdesk.customers.filters import CustomerFilter
 from rmdesk.customers.models import Customer
@@ -65,15 +65,16 @@ def export_customers(*, actor: Any, customer_filter: CustomerFilter) -> tuple[by
 def export_view(request: HttpRequest) -> HttpResponse:
     """GET the customer list as .xlsx with the list page's filters."""
     if not request.user.is_authenticated:
-        from django.contrib.auth.views import redirect_to_login
-
         return redirect_to_login(request.get_full_path())
+    if not may(request.user, Action.EXPORT):
+        raise Http404
     customer_filter = CustomerFilter(request.GET)
     if not customer_filter.is_valid():
-        return HttpResponse("; ".join(f"{k}: {' '.join(v)}" for k, v in customer_filter.error_fields().items()),
-                            status=400, content_type="text/plain; charset=utf-8")
-    if not Customer.objects.restrict(request.user, Action.EXPORT).exists():
-        raise NotFoundError()
+        return HttpResponse(
+            "; ".join(f"{k}: {' '.join(v)}" for k, v in customer_filter.error_fields().items()),
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
     content, _count = export_customers(actor=request.user, customer_filter=customer_filter)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = HttpResponse(content, content_type=XLSX)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -26,7 +27,13 @@ from rmdesk.customers.choices import (
     Tier,
 )
 
-AMOUNT = {"max_digits": 18, "decimal_places": 2}
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+
+def amount_field(verbose_name: StrOrPromise, **options: Any) -> models.DecimalField[Decimal | None, Decimal]:
+    """An amount in yuan, exact to the fen."""
+    return models.DecimalField(verbose_name, max_digits=18, decimal_places=2, **options)
 
 
 def rating_choices() -> list[tuple[str, str]]:
@@ -38,11 +45,11 @@ class Customer(VersionedModel):
 
     name = models.CharField(_("name"), max_length=200)
     credit_code = models.CharField(
-        _("unified social credit code"), max_length=18, unique=True, validators=[validators.validate_credit_code]
+        _("unified social credit code"), max_length=18, unique=True, validators=[validators.credit_code_validator]
     )
     legal_representative = models.CharField(_("legal representative"), max_length=50, blank=True)
-    registered_capital = models.DecimalField(
-        _("registered capital (yuan)"), **AMOUNT, null=True, blank=True, validators=[MinValueValidator(Decimal(0))]
+    registered_capital = amount_field(
+        _("registered capital (yuan)"), null=True, blank=True, validators=[MinValueValidator(Decimal(0))]
     )
     established_on = models.DateField(_("established on"), null=True, blank=True)
     industry = models.CharField(_("industry"), max_length=2, choices=division_choices, blank=True)
@@ -58,11 +65,16 @@ class Customer(VersionedModel):
         "org.OrgUnit", verbose_name=_("owning unit"), on_delete=models.PROTECT, related_name="customers"
     )
     primary_rm = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("primary RM"), on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("primary RM"),
+        on_delete=models.PROTECT,
         related_name="primary_customers",
     )
-    co_rms = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, verbose_name=_("co-RMs"), through="CustomerCoRM", related_name="co_customers",
+    co_rms: models.ManyToManyField[Any, Any] = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("co-RMs"),
+        through="CustomerCoRM",
+        related_name="co_customers",
         blank=True,
     )
 
@@ -124,9 +136,9 @@ class KeyPerson(CustomerOwned, VersionedModel):
     name = models.CharField(_("name"), max_length=50)
     title = models.CharField(_("title"), max_length=50, blank=True)
     decision_role = models.CharField(_("decision role"), max_length=20, choices=DecisionRole.choices, blank=True)
-    phone = models.CharField(_("mobile phone"), max_length=11, blank=True, validators=[validators.validate_mobile])
+    phone = models.CharField(_("mobile phone"), max_length=11, blank=True, validators=[validators.mobile_validator])
     id_number = models.CharField(
-        _("resident ID number"), max_length=18, blank=True, validators=[validators.validate_id_number]
+        _("resident ID number"), max_length=18, blank=True, validators=[validators.id_number_validator]
     )
     preferences = models.TextField(_("decision and behaviour preferences"), blank=True)
 
@@ -153,16 +165,12 @@ class FinancialStatement(CustomerOwned, VersionedModel):
     customer = models.ForeignKey(
         Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="financial_statements"
     )
-    year = models.PositiveSmallIntegerField(
-        _("year"), validators=[MinValueValidator(1949), MaxValueValidator(2100)]
-    )
-    total_assets = models.DecimalField(_("total assets"), **AMOUNT, validators=[MinValueValidator(Decimal(0))])
-    total_liabilities = models.DecimalField(
-        _("total liabilities"), **AMOUNT, validators=[MinValueValidator(Decimal(0))]
-    )
-    revenue = models.DecimalField(_("revenue"), **AMOUNT, validators=[MinValueValidator(Decimal(0))])
-    net_profit = models.DecimalField(_("net profit"), **AMOUNT)
-    operating_cash_flow = models.DecimalField(_("operating cash flow"), **AMOUNT)
+    year = models.PositiveSmallIntegerField(_("year"), validators=[MinValueValidator(1949), MaxValueValidator(2100)])
+    total_assets = amount_field(_("total assets"), validators=[MinValueValidator(Decimal(0))])
+    total_liabilities = amount_field(_("total liabilities"), validators=[MinValueValidator(Decimal(0))])
+    revenue = amount_field(_("revenue"), validators=[MinValueValidator(Decimal(0))])
+    net_profit = amount_field(_("net profit"))
+    operating_cash_flow = amount_field(_("operating cash flow"))
 
     class Meta:
         verbose_name = _("financial statement")
@@ -188,22 +196,28 @@ class Relationship(CustomerOwned, VersionedModel):
     kind = models.CharField(_("kind"), max_length=20, choices=RelationshipKind.choices)
     direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices, default=Direction.OUTWARD)
     counterparty = models.ForeignKey(
-        Customer, verbose_name=_("counterparty customer"), null=True, blank=True, on_delete=models.PROTECT,
+        Customer,
+        verbose_name=_("counterparty customer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="inbound_relationships",
     )
     # The name and code are kept even when the counterparty is a customer: a user who may not see that
     # customer still sees who the link is with, and an outside firm can become a customer later.
     counterparty_name = models.CharField(_("counterparty name"), max_length=200)
     counterparty_credit_code = models.CharField(
-        _("counterparty credit code"), max_length=18, blank=True, validators=[validators.validate_credit_code]
+        _("counterparty credit code"), max_length=18, blank=True, validators=[validators.credit_code_validator]
     )
     share_pct = models.DecimalField(
-        _("share (%)"), max_digits=5, decimal_places=2, null=True, blank=True,
+        _("share (%)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
     )
-    amount = models.DecimalField(
-        _("amount (yuan)"), **AMOUNT, null=True, blank=True, validators=[MinValueValidator(Decimal(0))]
-    )
+    amount = amount_field(_("amount (yuan)"), null=True, blank=True, validators=[MinValueValidator(Decimal(0))])
     controller_name = models.CharField(_("common controller"), max_length=100, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
 

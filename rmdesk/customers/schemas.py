@@ -1,10 +1,11 @@
 """API shapes of the customer archive, in the bank's words (credit_code = 统一社会信用代码)."""
 
-
 from datetime import date, datetime
+from typing import Any
 
 from django.conf import settings
 from ninja import Field, Schema
+from pydantic.config import JsonDict
 
 from rmdesk.core.api import Amount, Share
 from rmdesk.customers.choices import (
@@ -25,8 +26,8 @@ INDUSTRY = r"^\d{2}$"
 REGION = r"^\d{6}$"
 
 
-def _enum(choices: type) -> dict[str, object]:
-    return {"enum": list(choices.values)}  # type: ignore[attr-defined]
+def _enum(choices: Any) -> JsonDict:
+    return {"enum": [str(v) for v in choices.values]}
 
 
 class CustomerOut(Schema):
@@ -67,7 +68,7 @@ class CustomerFields(Schema):
     region: str | None = Field(None, pattern=REGION)
     size: str | None = Field(None, json_schema_extra=_enum(EnterpriseSize))
     ownership: str | None = Field(None, json_schema_extra=_enum(Ownership))
-    credit_rating: str | None = Field(None, json_schema_extra={"enum": settings.CREDIT_RATING_SCALE})
+    credit_rating: str | None = Field(None, json_schema_extra={"enum": list(settings.CREDIT_RATING_SCALE)})
     tier: str | None = Field(None, json_schema_extra=_enum(Tier))
     status: str | None = Field(None, json_schema_extra=_enum(LifecycleStatus))
     owning_unit: str | None = Field(None, description="Org-unit code; defaults to the primary RM's unit")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable
 from pathlib import PurePath
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -33,14 +33,33 @@ from rmdesk.org.models import OrgUnit, User
 V = TypeVar("V", bound=VersionedModel)
 
 CUSTOMER_FIELDS = (
-    "name", "credit_code", "legal_representative", "registered_capital", "established_on", "industry", "region",
-    "size", "ownership", "credit_rating", "tier", "status", "owning_unit", "primary_rm",
+    "name",
+    "credit_code",
+    "legal_representative",
+    "registered_capital",
+    "established_on",
+    "industry",
+    "region",
+    "size",
+    "ownership",
+    "credit_rating",
+    "tier",
+    "status",
+    "owning_unit",
+    "primary_rm",
 )
 KEY_PERSON_FIELDS = ("role", "name", "title", "decision_role", "phone", "id_number", "preferences")
 STATEMENT_FIELDS = ("year", "total_assets", "total_liabilities", "revenue", "net_profit", "operating_cash_flow")
 RELATIONSHIP_FIELDS = (
-    "kind", "direction", "counterparty", "counterparty_name", "counterparty_credit_code", "share_pct", "amount",
-    "controller_name", "note",
+    "kind",
+    "direction",
+    "counterparty",
+    "counterparty_name",
+    "counterparty_credit_code",
+    "share_pct",
+    "amount",
+    "controller_name",
+    "note",
 )
 # Personal data never enters the audit trail in clear: the trail is read by more people than the archive.
 PII_FIELDS = {"phone", "id_number"}
@@ -49,7 +68,7 @@ PII_FIELDS = {"phone", "id_number"}
 def _snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name in fields:
-        field = obj._meta.get_field(name)
+        field = cast(models.Field, obj._meta.get_field(name))
         values[name] = getattr(obj, field.attname)
     return values
 
@@ -86,7 +105,7 @@ def _assign(obj: models.Model, data: dict[str, Any], allowed: Iterable[str]) -> 
     if unknown:
         raise ValidationError({name: _("This field cannot be set here.") for name in sorted(unknown)})
     for name, value in data.items():
-        field = obj._meta.get_field(name)
+        field = cast(models.Field, obj._meta.get_field(name))
         if value is None and not field.null and isinstance(field, models.CharField | models.TextField):
             value = ""
         setattr(obj, name, _normalized(name, value))
@@ -134,8 +153,15 @@ def _check_assignment(actor: User, *, owning_unit: OrgUnit | None, primary_rm: U
 
 
 def _update_versioned(
-    *, actor: User, obj: V, version: int, data: dict[str, Any], fields: Iterable[str], action: str,
-    customer_id: int, after_assign: Callable[[V], None] | None = None,
+    *,
+    actor: User,
+    obj: V,
+    version: int,
+    data: dict[str, Any],
+    fields: Iterable[str],
+    action: str,
+    customer_id: int,
+    after_assign: Callable[[V], None] | None = None,
 ) -> V:
     """Apply `data` to a locked row if nobody saved it since `version`, and audit the difference."""
     if obj.version != version:
@@ -187,8 +213,13 @@ def update_customer(*, actor: User, customer_id: int, version: int, data: dict[s
     if {"owning_unit", "primary_rm"} & data.keys():
         _check_assignment(actor, owning_unit=data.get("owning_unit"), primary_rm=data.get("primary_rm"))
     return _update_versioned(
-        actor=actor, obj=customer, version=version, data=data, fields=CUSTOMER_FIELDS,
-        action="customer.update", customer_id=customer.pk,
+        actor=actor,
+        obj=customer,
+        version=version,
+        data=data,
+        fields=CUSTOMER_FIELDS,
+        action="customer.update",
+        customer_id=customer.pk,
     )
 
 
@@ -204,8 +235,13 @@ def _set_co_rms(actor: User, customer: Customer, users: Iterable[User]) -> None:
     CustomerCoRM.objects.bulk_create([CustomerCoRM(customer=customer, user_id=pk) for pk in sorted(added)])
     if added or removed:
         names = dict(User.objects.filter(pk__in=added | removed).values_list("pk", "username"))
-        record(actor=actor, action="customer.co_rms", obj=customer, customer_id=customer.pk,
-               changes={"added": sorted(names[p] for p in added), "removed": sorted(names[p] for p in removed)})
+        record(
+            actor=actor,
+            action="customer.co_rms",
+            obj=customer,
+            customer_id=customer.pk,
+            changes={"added": sorted(names[p] for p in added), "removed": sorted(names[p] for p in removed)},
+        )
 
 
 @transaction.atomic
@@ -235,6 +271,7 @@ def archive_customer(*, actor: User, customer_id: int, version: int) -> Customer
 
 # --- key persons -----------------------------------------------------------------------------------------
 
+
 @transaction.atomic
 def add_key_person(*, actor: User, customer_id: int, data: dict[str, Any]) -> KeyPerson:
     """Record a key person 关键人物 of the customer."""
@@ -242,14 +279,17 @@ def add_key_person(*, actor: User, customer_id: int, data: dict[str, Any]) -> Ke
     person = KeyPerson(customer=customer)
     _assign(person, data, KEY_PERSON_FIELDS)
     _save_clean(person)
-    record(actor=actor, action="key_person.create", obj=person, customer_id=customer.pk,
-           changes=_audit_changes({}, _snapshot(person, KEY_PERSON_FIELDS)))
+    record(
+        actor=actor,
+        action="key_person.create",
+        obj=person,
+        customer_id=customer.pk,
+        changes=_audit_changes({}, _snapshot(person, KEY_PERSON_FIELDS)),
+    )
     return person
 
 
-def _owned_for(
-    actor: User, model: type[V], pk: int, action: Action, *, customer_id: int | None = None
-) -> V:
+def _owned_for(actor: User, model: type[V], pk: int, action: Action, *, customer_id: int | None = None) -> V:
     queryset = model.objects.restrict(actor, action).select_for_update()  # type: ignore[attr-defined]
     queryset = queryset.filter(pk=pk, archived_at__isnull=True, customer__archived_at__isnull=True)
     if customer_id is not None:
@@ -257,15 +297,22 @@ def _owned_for(
     obj = queryset.first()
     if obj is None:
         raise NotFoundError()
-    return obj  # type: ignore[no-any-return]
+    return obj
 
 
 @transaction.atomic
 def update_key_person(*, actor: User, key_person_id: int, version: int, data: dict[str, Any]) -> KeyPerson:
     """Change a key person; a stale version is a conflict."""
     person = _owned_for(actor, KeyPerson, key_person_id, Action.CHANGE)
-    return _update_versioned(actor=actor, obj=person, version=version, data=data, fields=KEY_PERSON_FIELDS,
-                             action="key_person.update", customer_id=person.customer_id)
+    return _update_versioned(
+        actor=actor,
+        obj=person,
+        version=version,
+        data=data,
+        fields=KEY_PERSON_FIELDS,
+        action="key_person.update",
+        customer_id=person.customer_id,
+    )
 
 
 @transaction.atomic
@@ -276,12 +323,14 @@ def reveal_key_person(*, actor: User, key_person_id: int, field: str) -> str:
     person = KeyPerson.objects.restrict(actor, Action.REVEAL).filter(pk=key_person_id).first()
     if person is None:
         raise NotFoundError()
-    record(actor=actor, action="key_person.reveal", obj=person, customer_id=person.customer_id,
-           changes={"field": field})
+    record(
+        actor=actor, action="key_person.reveal", obj=person, customer_id=person.customer_id, changes={"field": field}
+    )
     return str(getattr(person, field))
 
 
 # --- financial statements, relationships, documents ---------------------------------------------------------
+
 
 @transaction.atomic
 def add_financial_statement(*, actor: User, customer_id: int, data: dict[str, Any]) -> FinancialStatement:
@@ -293,8 +342,13 @@ def add_financial_statement(*, actor: User, customer_id: int, data: dict[str, An
     if FinancialStatement.objects.filter(customer=customer, year=statement.year).exists():
         raise ValidationError(taken)
     _save_clean(statement, unique_message=taken)
-    record(actor=actor, action="financial_statement.create", obj=statement, customer_id=customer.pk,
-           changes=diff({}, _snapshot(statement, STATEMENT_FIELDS)))
+    record(
+        actor=actor,
+        action="financial_statement.create",
+        obj=statement,
+        customer_id=customer.pk,
+        changes=diff({}, _snapshot(statement, STATEMENT_FIELDS)),
+    )
     return statement
 
 
@@ -304,8 +358,15 @@ def update_financial_statement(
 ) -> FinancialStatement:
     """Correct a year's figures; a stale version is a conflict."""
     statement = _owned_for(actor, FinancialStatement, statement_id, Action.CHANGE)
-    return _update_versioned(actor=actor, obj=statement, version=version, data=data, fields=STATEMENT_FIELDS,
-                             action="financial_statement.update", customer_id=statement.customer_id)
+    return _update_versioned(
+        actor=actor,
+        obj=statement,
+        version=version,
+        data=data,
+        fields=STATEMENT_FIELDS,
+        action="financial_statement.update",
+        customer_id=statement.customer_id,
+    )
 
 
 def _link_counterparty(relationship: Relationship) -> None:
@@ -318,8 +379,9 @@ def _link_counterparty(relationship: Relationship) -> None:
         relationship.counterparty_credit_code = counterparty.credit_code
     elif relationship.counterparty_credit_code:
         code = relationship.counterparty_credit_code.strip().upper()
-        relationship.counterparty = Customer.objects.filter(credit_code=code).exclude(
-            pk=relationship.customer_id).first()
+        relationship.counterparty = (
+            Customer.objects.filter(credit_code=code).exclude(pk=relationship.customer_id).first()
+        )
 
 
 def _check_relationship(relationship: Relationship) -> None:
@@ -345,8 +407,13 @@ def add_relationship(*, actor: User, customer_id: int, data: dict[str, Any]) -> 
     _link_counterparty(relationship)
     _check_relationship(relationship)
     _save_clean(relationship)
-    record(actor=actor, action="relationship.create", obj=relationship, customer_id=customer.pk,
-           changes=diff({}, _snapshot(relationship, RELATIONSHIP_FIELDS)))
+    record(
+        actor=actor,
+        action="relationship.create",
+        obj=relationship,
+        customer_id=customer.pk,
+        changes=diff({}, _snapshot(relationship, RELATIONSHIP_FIELDS)),
+    )
     return relationship
 
 
@@ -359,9 +426,16 @@ def update_relationship(*, actor: User, relationship_id: int, version: int, data
         _link_counterparty(obj)
         _check_relationship(obj)
 
-    return _update_versioned(actor=actor, obj=relationship, version=version, data=data,
-                             fields=RELATIONSHIP_FIELDS, action="relationship.update",
-                             customer_id=relationship.customer_id, after_assign=relink)
+    return _update_versioned(
+        actor=actor,
+        obj=relationship,
+        version=version,
+        data=data,
+        fields=RELATIONSHIP_FIELDS,
+        action="relationship.update",
+        customer_id=relationship.customer_id,
+        after_assign=relink,
+    )
 
 
 def _archive_owned(actor: User, model: type[V], pk: int, version: int, action: str) -> V:
@@ -394,28 +468,43 @@ def upload_document(*, actor: User, customer_id: int, kind: str, title: str, upl
     name = PurePath(upload.name or "").name
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if extension not in settings.DOCUMENT_EXTENSIONS:
-        raise ValidationError({"file": _("Files of this type cannot be filed. Allowed: %(types)s.")
-                               % {"types": ", ".join(settings.DOCUMENT_EXTENSIONS)}})
+        raise ValidationError(
+            {
+                "file": _("Files of this type cannot be filed. Allowed: %(types)s.")
+                % {"types": ", ".join(settings.DOCUMENT_EXTENSIONS)}
+            }
+        )
     if upload.size is None or upload.size > settings.DOCUMENT_MAX_BYTES:
-        raise ValidationError({"file": _("The file is larger than %(mb)d MB.")
-                               % {"mb": settings.DOCUMENT_MAX_BYTES // (1024 * 1024)}})
+        raise ValidationError(
+            {"file": _("The file is larger than %(mb)d MB.") % {"mb": settings.DOCUMENT_MAX_BYTES // (1024 * 1024)}}
+        )
     if upload.size == 0:
         raise ValidationError({"file": _("The file is empty.")})
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)
     document = Document(
-        customer=customer, kind=kind, title=title or name, original_name=name[:255],
-        content_type=(upload.content_type or "application/octet-stream")[:100], size=upload.size,
-        sha256=digest.hexdigest(), uploaded_by=actor,
+        customer=customer,
+        kind=kind,
+        title=title or name,
+        original_name=name[:255],
+        content_type=(upload.content_type or "application/octet-stream")[:100],
+        size=upload.size,
+        sha256=digest.hexdigest(),
+        uploaded_by=actor,
     )
     document.full_clean(exclude=["file"])
     upload.seek(0)
     document.file.save(name, upload, save=False)
     # If the transaction rolls back, the stored file is orphaned but harmless: it is named by its hash.
     document.save()
-    record(actor=actor, action="document.upload", obj=document, customer_id=customer.pk,
-           changes={"kind": kind, "title": document.title, "size": document.size, "sha256": document.sha256})
+    record(
+        actor=actor,
+        action="document.upload",
+        obj=document,
+        customer_id=customer.pk,
+        changes={"kind": kind, "title": document.title, "size": document.size, "sha256": document.sha256},
+    )
     return document
 
 

@@ -35,16 +35,6 @@ class OrgUnit(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def clean(self) -> None:
-        if not UNIT_CODE.match(self.code or ""):
-            raise ValidationError({"code": _("Use 1–20 letters, digits, '-' or '_'.")})
-        allowed = ALLOWED_PARENT[UnitLevel(self.level)]
-        parent_level = self.parent.level if self.parent else None
-        if (parent_level is None and allowed) or (parent_level is not None and parent_level not in allowed):
-            raise ValidationError({"parent": _("A unit of this level cannot sit under that parent.")})
-        if self.pk and self.parent and self.parent.path.startswith(self.path):
-            raise ValidationError({"parent": _("A unit cannot be moved under itself.")})
-
     def save(self, *args: object, **kwargs: object) -> None:
         old_path = None
         if self.pk:
@@ -57,6 +47,16 @@ class OrgUnit(models.Model):
                 OrgUnit.objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
                     path=Concat(models.Value(self.path), Substr("path", len(old_path) + 1))
                 )
+
+    def clean(self) -> None:
+        if not UNIT_CODE.match(self.code or ""):
+            raise ValidationError({"code": _("Use 1–20 letters, digits, '-' or '_'.")})
+        allowed = ALLOWED_PARENT[UnitLevel(self.level)]
+        parent_level = self.parent.level if self.parent else None
+        if (parent_level is None and allowed) or (parent_level is not None and parent_level not in allowed):
+            raise ValidationError({"parent": _("A unit of this level cannot sit under that parent.")})
+        if self.pk and self.parent and self.parent.path.startswith(self.path):
+            raise ValidationError({"parent": _("A unit cannot be moved under itself.")})
 
     def subtree(self) -> models.QuerySet[OrgUnit]:
         return OrgUnit.objects.filter(path__startswith=self.path)

@@ -26,8 +26,12 @@ def create_user(
         validate_password(password, user)
         user.set_password(password)
     user.save()
-    record(actor=actor, action="user.create", obj=user, changes={"username": username, "role": role,
-           "unit": unit.code if unit else None})
+    record(
+        actor=actor,
+        action="user.create",
+        obj=user,
+        changes={"username": username, "role": role, "unit": unit.code if unit else None},
+    )
     return user
 
 

@@ -22,7 +22,11 @@ class Task(TimestampedModel):
     kind = models.CharField(_("kind"), max_length=40, choices=TaskKind.choices, default=TaskKind.FOLLOW_UP)
     title = models.CharField(_("title"), max_length=200)
     customer = models.ForeignKey(
-        "customers.Customer", verbose_name=_("customer"), null=True, blank=True, on_delete=models.PROTECT,
+        "customers.Customer",
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="tasks",
     )
     owner = models.ForeignKey(

@@ -21,19 +21,43 @@ from rmdesk.tasks.models import Task
 
 @transaction.atomic
 def create_task(
-    *, actor: Any, owner: Any, title: str, due_date: date, kind: str = TaskKind.FOLLOW_UP,
-    customer: Customer | None = None, priority: int = Priority.NORMAL, source_type: str = "", source_id: str = "",
+    *,
+    actor: Any,
+    owner: Any,
+    title: str,
+    due_date: date,
+    kind: str = TaskKind.FOLLOW_UP,
+    customer: Customer | None = None,
+    priority: int = Priority.NORMAL,
+    source_type: str = "",
+    source_id: str = "",
 ) -> Task:
     """Put a task on `owner`'s list; a customer task needs an actor who may change that customer."""
-    if customer is not None and actor is not None:
-        if not Customer.objects.restrict(actor, Action.CHANGE).filter(pk=customer.pk).exists():
-            raise NotFoundError()
-    task = Task(kind=kind, title=title, customer=customer, owner=owner, due_date=due_date, priority=priority,
-                source_type=source_type, source_id=source_id)
+    if (
+        customer is not None
+        and actor is not None
+        and not Customer.objects.restrict(actor, Action.CHANGE).filter(pk=customer.pk).exists()
+    ):
+        raise NotFoundError()
+    task = Task(
+        kind=kind,
+        title=title,
+        customer=customer,
+        owner=owner,
+        due_date=due_date,
+        priority=priority,
+        source_type=source_type,
+        source_id=source_id,
+    )
     task.full_clean()
     task.save()
-    record(actor=actor, action="task.create", obj=task, customer_id=customer.pk if customer else None,
-           changes={"title": title, "owner": owner.username, "due_date": due_date, "kind": kind})
+    record(
+        actor=actor,
+        action="task.create",
+        obj=task,
+        customer_id=customer.pk if customer else None,
+        changes={"title": title, "owner": owner.username, "due_date": due_date, "kind": kind},
+    )
     return task
 
 

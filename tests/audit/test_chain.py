@@ -13,8 +13,9 @@ from tests.personas import Bank, credit_code
 
 
 def _three_changes(bank: Bank) -> int:
-    customer = services.create_customer(actor=bank.alice, data={"name": "华兴科技有限公司",
-                                                                "credit_code": credit_code()})
+    customer = services.create_customer(
+        actor=bank.alice, data={"name": "华兴科技有限公司", "credit_code": credit_code()}
+    )
     services.update_customer(actor=bank.alice, customer_id=customer.pk, version=1, data={"tier": "key"})
     services.update_customer(actor=bank.alice, customer_id=customer.pk, version=2, data={"tier": "core"})
     return customer.pk

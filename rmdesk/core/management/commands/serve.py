@@ -36,8 +36,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default=os.environ.get("RMDESK_HOST", "127.0.0.1"))
         parser.add_argument("--port", type=_port, default=_port(os.environ.get("RMDESK_PORT", "8000")))
-        parser.add_argument("--workers", type=_workers, default=None,
-                            help="gunicorn worker processes (default: 2 × cores + 1, at most 8)")
+        parser.add_argument(
+            "--workers",
+            type=_workers,
+            default=None,
+            help="gunicorn worker processes (default: 2 × cores + 1, at most 8)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from gunicorn.app.base import BaseApplication
@@ -48,7 +52,7 @@ class Command(BaseCommand):
         workers = options["workers"] or min(8, 2 * (os.cpu_count() or 1) + 1)
         bind = f"{options['host']}:{options['port']}"
 
-        class Server(BaseApplication):  # type: ignore[misc]
+        class Server(BaseApplication):
             def load_config(self) -> None:
                 self.cfg.set("bind", bind)
                 self.cfg.set("workers", workers)

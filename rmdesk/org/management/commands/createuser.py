@@ -34,10 +34,19 @@ class Command(BaseCommand):
         if not options["no_password"]:
             password = os.environ.get("RMDESK_PASSWORD") or getpass.getpass("Password: ")
         try:
-            user = create_user(actor=None, username=options["username"], password=password, role=options["role"],
-                               unit=unit, full_name=options["full_name"])
+            user = create_user(
+                actor=None,
+                username=options["username"],
+                password=password,
+                role=options["role"],
+                unit=unit,
+                full_name=options["full_name"],
+            )
         except ValidationError as exc:
-            messages = "; ".join(f"{field}: {' '.join(errs)}" for field, errs in exc.message_dict.items()) \
-                if hasattr(exc, "error_dict") else "; ".join(exc.messages)
+            messages = (
+                "; ".join(f"{field}: {' '.join(errs)}" for field, errs in exc.message_dict.items())
+                if hasattr(exc, "error_dict")
+                else "; ".join(exc.messages)
+            )
             raise CommandError(messages) from None
         self.stdout.write(f"created {user.username} ({user.get_role_display()})")
