@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -16,6 +17,8 @@ from rmdesk.core.api import django_error_fields, error_response, request_error_f
 from rmdesk.core.errors import DomainError
 from rmdesk.customers.api import router as customers_router
 from rmdesk.org.services import authenticate_token
+
+logger = logging.getLogger("rmdesk.api")
 
 
 class BearerToken(HttpBearer):
@@ -61,6 +64,13 @@ def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRe
 @api.exception_handler(Http404)
 def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return error_response(api, request, 404, "not_found", _("Not found."))
+
+
+@api.exception_handler(Exception)
+def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # Still our error shape, never a traceback; the details go to the log for the operators.
+    logger.exception("unexpected API error", exc_info=exc)
+    return error_response(api, request, 500, "server_error", _("Something went wrong on our side. Please try again."))
 
 
 @api.exception_handler(HttpError)

@@ -124,6 +124,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns on every start while it is missing
 NODE_MODULES = Path(os.environ.get("RMDESK_NODE_MODULES") or PROJECT_DIR / "node_modules")
 # Front-end libraries come from npm (package-lock.json) and are served by WhiteNoise: bank intranets are
 # offline, so nothing loads from a CDN.

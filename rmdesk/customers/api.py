@@ -1,5 +1,7 @@
 """/api/v1 endpoints of the customer archive; thin: scope via restrict(), writes via services."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -8,7 +10,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from rmdesk.access.policy import Action
 from rmdesk.core.api import ERRORS, amount_in, amount_out
@@ -172,7 +174,7 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> Any:
     data = _resolve_people(_data(payload, drop={"co_rms"}))
     co_rms = _co_rm_users(payload.co_rms or [])
     customer = services.create_customer(actor=_actor(request), data=data, co_rms=co_rms)
-    return 201, customer_out(customer)
+    return Status(201, customer_out(customer))
 
 
 @router.patch("/customers/{customer_id}", response={200: CustomerOut, **ERRORS}, summary="Change master data")
@@ -180,11 +182,10 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> Any:
 def update_customer(request: HttpRequest, customer_id: int, payload: CustomerPatch) -> Any:
     actor = _actor(request)
     data = _resolve_people(_data(payload, drop={"version", "co_rms"}))
-    customer = services.update_customer(actor=actor, customer_id=customer_id, version=payload.version, data=data)
-    if payload.co_rms is not None:
-        customer = services.set_co_rms(
-            actor=actor, customer_id=customer_id, version=customer.version, users=_co_rm_users(payload.co_rms)
-        )
+    co_rms = None if payload.co_rms is None else _co_rm_users(payload.co_rms)
+    customer = services.update_customer(
+        actor=actor, customer_id=customer_id, version=payload.version, data=data, co_rms=co_rms
+    )
     return customer_out(Customer.objects.get(pk=customer.pk))
 
 
@@ -227,7 +228,7 @@ def list_key_persons(request: HttpRequest, customer_id: int) -> Any:
 @router.post("/customers/{customer_id}/key-persons", response={201: KeyPersonOut, **ERRORS}, summary="Add a key person")
 def create_key_person(request: HttpRequest, customer_id: int, payload: KeyPersonIn) -> Any:
     person = services.add_key_person(actor=_actor(request), customer_id=customer_id, data=_data(payload))
-    return 201, key_person_out(person)
+    return Status(201, key_person_out(person))
 
 
 @router.patch("/key-persons/{key_person_id}", response={200: KeyPersonOut, **ERRORS}, summary="Change a key person")
@@ -315,7 +316,7 @@ def _statement_out(statement: FinancialStatement) -> dict[str, Any]:
 )
 def create_statement(request: HttpRequest, customer_id: int, payload: StatementIn) -> Any:
     statement = services.add_financial_statement(actor=_actor(request), customer_id=customer_id, data=_data(payload))
-    return 201, _statement_out(statement)
+    return Status(201, _statement_out(statement))
 
 
 @router.patch(
@@ -358,6 +359,17 @@ def relationships_out(request: HttpRequest, relationships: list[Relationship]) -
     ]
 
 
+@contextmanager
+def _api_field_names() -> Iterator[None]:
+    """The services speak of `counterparty`; the API's field is `counterparty_id`."""
+    try:
+        yield
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict") and "counterparty" in exc.error_dict:
+            exc.error_dict["counterparty_id"] = exc.error_dict.pop("counterparty")
+        raise
+
+
 def _relationship_data(request: HttpRequest, payload: Schema) -> dict[str, Any]:
     data = _data(payload, drop={"version", "counterparty_id"})
     if "counterparty_id" in payload.model_fields_set:
@@ -388,22 +400,24 @@ def list_relationships(request: HttpRequest, customer_id: int) -> Any:
     summary="Link the customer to another firm",
 )
 def create_relationship(request: HttpRequest, customer_id: int, payload: RelationshipIn) -> Any:
-    relationship = services.add_relationship(
-        actor=_actor(request), customer_id=customer_id, data=_relationship_data(request, payload)
-    )
-    return 201, relationships_out(request, [relationship])[0]
+    with _api_field_names():
+        relationship = services.add_relationship(
+            actor=_actor(request), customer_id=customer_id, data=_relationship_data(request, payload)
+        )
+    return Status(201, relationships_out(request, [relationship])[0])
 
 
 @router.patch(
     "/relationships/{relationship_id}", response={200: RelationshipOut, **ERRORS}, summary="Change a relationship"
 )
 def update_relationship(request: HttpRequest, relationship_id: int, payload: RelationshipPatch) -> Any:
-    relationship = services.update_relationship(
-        actor=_actor(request),
-        relationship_id=relationship_id,
-        version=payload.version,
-        data=_relationship_data(request, payload),
-    )
+    with _api_field_names():
+        relationship = services.update_relationship(
+            actor=_actor(request),
+            relationship_id=relationship_id,
+            version=payload.version,
+            data=_relationship_data(request, payload),
+        )
     return relationships_out(request, [relationship])[0]
 
 

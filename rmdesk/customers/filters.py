@@ -35,7 +35,7 @@ class CustomerFilter(forms.Form):
     credit_rating = forms.ChoiceField(label=_("Internal credit rating"), required=False)
     industry_section = forms.ChoiceField(label=_("Industry section"), required=False)
     province = forms.ChoiceField(label=_("Province"), required=False)
-    primary_rm = forms.IntegerField(label=_("Primary RM"), required=False, min_value=1)
+    primary_rm = forms.IntegerField(label=_("Primary RM"), required=False, min_value=1, max_value=2**63 - 1)
     include_archived = forms.BooleanField(label=_("Include archived"), required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 from pathlib import PurePath
 from typing import Any, TypeVar, cast
 
@@ -104,11 +105,25 @@ def _assign(obj: models.Model, data: dict[str, Any], allowed: Iterable[str]) -> 
     unknown = set(data) - allowed
     if unknown:
         raise ValidationError({name: _("This field cannot be set here.") for name in sorted(unknown)})
+    nul = [name for name, value in data.items() if isinstance(value, str) and "\x00" in value]
+    if nul:
+        # PostgreSQL cannot store NUL in text; refuse it on both databases alike.
+        raise ValidationError({name: _("Null characters are not allowed.") for name in nul})
     for name, value in data.items():
         field = cast(models.Field, obj._meta.get_field(name))
         if value is None and not field.null and isinstance(field, models.CharField | models.TextField):
             value = ""
+        if isinstance(field, models.DecimalField) and isinstance(value, Decimal):
+            value = _to_places(value, field.decimal_places)
         setattr(obj, name, _normalized(name, value))
+
+
+def _to_places(value: Decimal, places: int | None) -> Decimal:
+    """12500000 → 12500000.00, as the database will hold it; more decimals are left for full_clean() to refuse."""
+    exponent = value.as_tuple().exponent
+    if places is None or not value.is_finite() or not isinstance(exponent, int) or -exponent > places:
+        return value
+    return value.quantize(Decimal(1).scaleb(-places))
 
 
 def _save_clean(obj: models.Model, *, unique_message: dict[str, str] | None = None) -> None:
@@ -130,6 +145,20 @@ def _customer_for(actor: User, customer_id: int, action: Action, *, lock: bool =
     if customer is None:
         raise NotFoundError()
     return customer
+
+
+def _check_reassignment(actor: User, customer: Customer, data: dict[str, Any]) -> None:
+    """Only a team lead or branch head hands a customer to another RM or unit; an RM cannot take or give one."""
+    changes = {
+        name
+        for name in ("primary_rm", "owning_unit")
+        if name in data and getattr(data[name], "pk", data[name]) != getattr(customer, f"{name}_id")
+    }
+    if changes and actor.role == Role.RM:
+        message = _("Only a team lead or branch head can reassign a customer.")
+        raise ValidationError(dict.fromkeys(sorted(changes), message))
+    if changes:
+        _check_assignment(actor, owning_unit=data.get("owning_unit"), primary_rm=data.get("primary_rm"))
 
 
 def _check_assignment(actor: User, *, owning_unit: OrgUnit | None, primary_rm: User | None) -> None:
@@ -207,12 +236,13 @@ def create_customer(*, actor: User, data: dict[str, Any], co_rms: Iterable[User]
 
 
 @transaction.atomic
-def update_customer(*, actor: User, customer_id: int, version: int, data: dict[str, Any]) -> Customer:
-    """Change master data; a stale `version` is a conflict and nothing is written."""
+def update_customer(
+    *, actor: User, customer_id: int, version: int, data: dict[str, Any], co_rms: Iterable[User] | None = None
+) -> Customer:
+    """Change master data (and, if given, the co-RMs); a stale `version` is a conflict and nothing is written."""
     customer = _customer_for(actor, customer_id, Action.CHANGE, lock=True)
-    if {"owning_unit", "primary_rm"} & data.keys():
-        _check_assignment(actor, owning_unit=data.get("owning_unit"), primary_rm=data.get("primary_rm"))
-    return _update_versioned(
+    _check_reassignment(actor, customer, data)
+    customer = _update_versioned(
         actor=actor,
         obj=customer,
         version=version,
@@ -221,6 +251,9 @@ def update_customer(*, actor: User, customer_id: int, version: int, data: dict[s
         action="customer.update",
         customer_id=customer.pk,
     )
+    if co_rms is not None:
+        _set_co_rms(actor, customer, co_rms)
+    return customer
 
 
 def _set_co_rms(actor: User, customer: Customer, users: Iterable[User]) -> None:

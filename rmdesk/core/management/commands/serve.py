@@ -44,11 +44,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        from django.core.wsgi import get_wsgi_application
         from gunicorn.app.base import BaseApplication
 
-        from rmdesk.config.wsgi import application
-
         call_command("collectstatic", interactive=False, verbosity=0)
+        application = get_wsgi_application()
         workers = options["workers"] or min(8, 2 * (os.cpu_count() or 1) + 1)
         bind = f"{options['host']}:{options['port']}"
 

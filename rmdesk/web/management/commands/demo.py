@@ -1,0 +1,106 @@
+"""`rmdesk demo`: migrate, load the demo bank once, print the logins and serve it."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from rmdesk.customers.models import Customer
+from rmdesk.demo.builder import DEFAULT_SEED, DEMO_PASSWORD, DEMO_USERS, DemoBankError, build_demo_bank
+
+STAGES = {"org": "org units", "users": "users", "customers": "customers", "tasks": "tasks"}
+COUNT_LABELS = {"org_units": "org units", "co_rms": "co-RM links", "key_persons": "key persons",
+                "financial_statements": "financial statements"}
+
+
+def customer_count(raw: str) -> int:
+    """argparse type for --customers: a whole number of at least 1."""
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def port_number(raw: str) -> int:
+    """argparse type for --port: 1–65535."""
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a port number") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 65535, got {value}")
+    return value
+
+
+class Command(BaseCommand):
+    help = "Load the demo bank (once) into the database and serve it. Only runs in demo mode."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--customers", type=customer_count, default=2000,
+                            help="number of customers to generate (default 2000)")
+        parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                            help=f"random seed; the same seed gives the same bank (default {DEFAULT_SEED})")
+        parser.add_argument("--no-serve", action="store_true", help="load and print the logins, then exit")
+        parser.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
+        parser.add_argument("--port", type=port_number, default=8000, help="port to serve on (default 8000)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        # The demo users share a published password: never let them into a real bank's database.
+        if not settings.DEMO_MODE:
+            raise CommandError(
+                "the demo bank loads users with a published password, so it only runs in demo mode. "
+                "Start it as `rmdesk demo` (which sets RMDESK_DEMO=1) against a database of its own."
+            )
+        call_command("migrate", interactive=False, verbosity=0)
+        if Customer.objects.exists():
+            self.stdout.write("The demo bank is already loaded; using it as it is.")
+        else:
+            self._load(customers=options["customers"], seed=options["seed"])
+        self._print_logins(options["host"], options["port"], serving=not options["no_serve"])
+        if not options["no_serve"]:
+            call_command("serve", host=options["host"], port=options["port"])
+
+    def _load(self, *, customers: int, seed: int) -> None:
+        started = time.monotonic()
+
+        interactive = self.stderr.isatty()
+
+        def progress(stage: str, done: int, total: int) -> None:
+            line = f"Loading the demo bank: {STAGES.get(stage, stage)} {done}/{total}"
+            # style_func=str: progress is not an error, so it must not come out in the error colour.
+            if interactive:
+                # One line rewritten in place (\033[K clears what a longer line left behind).
+                self.stderr.write(f"\r{line}\033[K", style_func=str, ending="")
+                self.stderr.flush()
+            elif done == total:
+                # In a log, one line per finished stage instead of a thousand carriage returns.
+                self.stderr.write(line, style_func=str)
+
+        try:
+            summary = build_demo_bank(customers=customers, seed=seed, progress=progress)
+        except DemoBankError as exc:
+            raise CommandError(f"cannot load the demo bank: {exc}") from None
+        finally:
+            if interactive:
+                self.stderr.write("", style_func=str)
+        counts = ", ".join(f"{count} {COUNT_LABELS.get(name, name)}" for name, count in summary.as_dict().items())
+        self.stdout.write(f"Demo bank loaded in {time.monotonic() - started:.1f} s (seed {seed}): {counts}.")
+
+    def _print_logins(self, host: str, port: int, *, serving: bool) -> None:
+        where = f" at http://{host}:{port}/" if serving else ""
+        self.stdout.write(f"\nLog in{where} as any of these users with the password {DEMO_PASSWORD}:")
+        width = max(len(login.username) for login in DEMO_USERS)
+        role_width = max(len(str(login.role)) for login in DEMO_USERS)
+        for login in DEMO_USERS:
+            # The Chinese columns go last: full-width characters would break the padding of what follows.
+            self.stdout.write(f"  {login.username:<{width}}  {login.role!s:<{role_width}}  {login.unit}"
+                              f"  ({login.full_name})")
+        self.stdout.write("  (and rm_0001 … with the same password: the other RMs of the demo bank)")
