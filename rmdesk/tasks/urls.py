@@ -1,0 +1,11 @@
+from django.urls import path
+
+from rmdesk.tasks import views
+
+app_name = "tasks"
+
+urlpatterns = [
+    path("", views.task_list, name="list"),
+    path("new/", views.task_create, name="create"),
+    path("<int:pk>/done/", views.task_complete, name="complete"),
+]

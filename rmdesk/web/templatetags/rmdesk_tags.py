@@ -1,0 +1,268 @@
+"""Template filters shared by every page: money, percentages, reference labels, form widgets, audit wording."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from django import forms, template
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.forms.boundfield import BoundField
+from django.http import HttpRequest
+from django.utils.functional import Promise
+from django.utils.safestring import SafeString
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+
+from rmdesk.core import reference
+from rmdesk.core.money import to_money
+from rmdesk.customers.choices import Direction, RelationshipKind
+
+register = template.Library()
+
+DASH = "—"
+HUNDREDTH = Decimal("0.01")
+
+
+# --- numbers ----------------------------------------------------------------------------------------------
+
+
+def _decimal(value: Any) -> Decimal | None:
+    """Decimal from a Decimal, int or numeric string; floats never reach here (money is exact)."""
+    if value is None or value == "" or isinstance(value, float):
+        return None
+    try:
+        return Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        return None
+
+
+@register.filter
+def money(value: Any) -> str:
+    """An amount with thousands separators and two decimals, rounded half-up to the fen: 1,234,567.80."""
+    amount = _decimal(value)
+    if amount is None:
+        return DASH
+    # Formatting the Decimal itself (not a float) keeps every fen exact; both languages group with commas.
+    return f"{to_money(amount):,.2f}"
+
+
+@register.filter
+def percent(value: Any) -> str:
+    """A ratio (0.6523) as a percentage with two decimals (65.23%)."""
+    ratio = _decimal(value)
+    if ratio is None:
+        return DASH
+    return f"{(ratio * 100).quantize(HUNDREDTH, rounding=ROUND_HALF_UP):,.2f}%"
+
+
+@register.filter
+def pct(value: Any) -> str:
+    """A value that is already in per cent (12.5) with two decimals (12.50%)."""
+    number = _decimal(value)
+    if number is None:
+        return DASH
+    return f"{number.quantize(HUNDREDTH, rounding=ROUND_HALF_UP):,.2f}%"
+
+
+@register.filter
+def minutes(value: Any) -> int:
+    """Whole minutes of a timedelta, rounded up so a lockout never ends earlier than it says."""
+    if not isinstance(value, timedelta):
+        return 0
+    seconds = int(value.total_seconds())
+    return -(-seconds // 60)
+
+
+# --- reference data ---------------------------------------------------------------------------------------
+
+
+@register.filter
+def division_label(code: str | None) -> str:
+    """GB/T 4754 division code as its name in the active language."""
+    return reference.division_label(code) if code else DASH
+
+
+@register.filter
+def city_label(code: str | None) -> str:
+    """GB/T 2260 city code as province and city name."""
+    return reference.city_label(code) if code else DASH
+
+
+@register.filter
+def verbose_name(obj: Any, field_name: str) -> str:
+    """A model field's label, so pages reuse the model's wording (and its translation)."""
+    try:
+        return str(capfirst(obj._meta.get_field(field_name).verbose_name))
+    except (AttributeError, FieldDoesNotExist):
+        return field_name
+
+
+# --- forms --------------------------------------------------------------------------------------------------
+
+
+@register.filter
+def form_control(field: BoundField) -> SafeString:
+    """A bound field's widget with the Tabler/Bootstrap classes, marked invalid when it has errors."""
+    widget = field.field.widget
+    if isinstance(widget, forms.CheckboxInput):
+        css = "form-check-input"
+    elif isinstance(widget, forms.Select | forms.SelectMultiple):
+        css = "form-select"
+    else:
+        css = "form-control"
+    classes = [widget.attrs.get("class", ""), css, "is-invalid" if field.errors else ""]
+    return field.as_widget(attrs={"class": " ".join(c for c in classes if c)})
+
+
+@register.filter
+def is_checkbox(field: BoundField) -> bool:
+    return isinstance(field.field.widget, forms.CheckboxInput)
+
+
+@register.filter
+def is_wide(field: BoundField) -> bool:
+    """Free text and multi-selects take the whole row; everything else sits two to a row on desktop."""
+    return isinstance(field.field.widget, forms.Textarea | forms.SelectMultiple)
+
+
+@register.simple_tag
+def page_query(request: HttpRequest, page: int) -> str:
+    """The current query string with `page` replaced, so pagination keeps the filters."""
+    query = request.GET.copy()
+    query["page"] = str(page)
+    return "?" + query.urlencode()
+
+
+# --- relationships ------------------------------------------------------------------------------------------
+
+# How a link reads from the customer's side; the comments give translators the bank's Chinese terms.
+_READINGS: dict[tuple[str, str], Promise] = {
+    # Translators: 为其担保
+    (RelationshipKind.GUARANTEE, Direction.OUTWARD): _("Guarantees"),
+    # Translators: 为本客户担保
+    (RelationshipKind.GUARANTEE, Direction.INWARD): _("Guaranteed by"),
+    # Translators: 互保
+    (RelationshipKind.GUARANTEE, Direction.MUTUAL): _("Mutual guarantee"),
+    # Translators: 下游买方
+    (RelationshipKind.SUPPLY_CHAIN, Direction.OUTWARD): _("Buyer (downstream)"),
+    # Translators: 上游供应商
+    (RelationshipKind.SUPPLY_CHAIN, Direction.INWARD): _("Supplier (upstream)"),
+    # Translators: 互为上下游
+    (RelationshipKind.SUPPLY_CHAIN, Direction.MUTUAL): _("Both supplier and buyer"),
+    # Translators: 本客户对其投资
+    (RelationshipKind.AFFILIATE, Direction.OUTWARD): _("Invested in by the customer"),
+    # Translators: 本客户股东
+    (RelationshipKind.AFFILIATE, Direction.INWARD): _("Shareholder of the customer"),
+    # Translators: 交叉持股
+    (RelationshipKind.AFFILIATE, Direction.MUTUAL): _("Cross-shareholding"),
+}
+
+
+@register.filter
+def relationship_reading(relationship: Any) -> str:
+    """What the counterparty is to this customer, in words (e.g. guaranteed by, upstream supplier)."""
+    if relationship.kind == RelationshipKind.COMMON_CONTROLLER:
+        # Translators: 同一实际控制人
+        return str(_("Under common control"))
+    reading = _READINGS.get((relationship.kind, relationship.direction))
+    return str(reading) if reading is not None else relationship.get_direction_display()
+
+
+# --- audit timeline -----------------------------------------------------------------------------------------
+
+# One place that words the audit trail's action codes for people; unknown codes show as they are.
+ACTION_LABELS: dict[str, Promise] = {
+    "customer.create": _("Customer file opened"),
+    "customer.update": _("Master data changed"),
+    "customer.co_rms": _("Co-RMs changed"),
+    "customer.archive": _("Customer file archived"),
+    "customer.export": _("Customer data exported"),
+    "key_person.create": _("Key person added"),
+    "key_person.update": _("Key person changed"),
+    "key_person.archive": _("Key person archived"),
+    "key_person.reveal": _("Personal data revealed"),
+    "financial_statement.create": _("Financial statement added"),
+    "financial_statement.update": _("Financial statement corrected"),
+    "relationship.create": _("Relationship added"),
+    "relationship.update": _("Relationship changed"),
+    "relationship.archive": _("Relationship archived"),
+    "document.upload": _("Document filed"),
+    "document.archive": _("Document archived"),
+    "task.create": _("Task created"),
+    "task.complete": _("Task completed"),
+}
+
+
+@register.filter
+def action_label(code: str) -> str:
+    label = ACTION_LABELS.get(code)
+    return str(label) if label is not None else code
+
+
+@dataclass(frozen=True)
+class ChangeLine:
+    """One changed field of an audit event, worded for the timeline."""
+
+    label: str
+    old: str | None
+    new: str | None
+
+
+def _model_field(object_type: str, name: str) -> models.Field[Any, Any] | None:
+    try:
+        model = apps.get_model(object_type)
+    except (LookupError, ValueError):
+        return None
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        # Snapshots use attnames (primary_rm_id); look the relation up by its field name too.
+        field = next((f for f in model._meta.concrete_fields if f.attname == name), None)
+    return field if isinstance(field, models.Field) else None
+
+
+def _shown(field: models.Field[Any, Any] | None, raw: Any) -> str | None:
+    """A recorded value as a person reads it; relations show no raw ids."""
+    if raw is None or raw == "":
+        return DASH
+    if field is not None and field.is_relation and not isinstance(raw, str):
+        # A bare id says nothing to a reader; events that record a name (e.g. a task's owner) show it.
+        return None
+    if field is not None and field.choices:
+        labels = {str(value): label for value, label in field.flatchoices}
+        return str(labels.get(str(raw), raw))
+    if isinstance(raw, list):
+        return "、".join(str(item) for item in raw) or DASH
+    text = str(raw)
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+# Keys some events record that are not model fields.
+_EXTRA_KEYS: dict[str, Promise] = {"added": _("added"), "removed": _("removed")}
+
+
+@register.filter
+def change_lines(event: Any) -> list[ChangeLine]:
+    """The event's changes as (field label, old, new); values hidden where they would mean nothing."""
+    lines: list[ChangeLine] = []
+    changes = event.changes if isinstance(event.changes, dict) else {}
+    for name, value in changes.items():
+        if event.action == "key_person.reveal" and name == "field":
+            field = _model_field(event.object_type, str(value))
+            # The revealed value itself is never recorded; the line names which field was shown.
+            lines.append(ChangeLine(str(capfirst(field.verbose_name)) if field else str(value), None, None))
+            continue
+        field = _model_field(event.object_type, name)
+        label = str(capfirst(field.verbose_name)) if field is not None else str(_EXTRA_KEYS.get(name, name))
+        if isinstance(value, list) and len(value) == 2 and name not in _EXTRA_KEYS:
+            old, new = _shown(field, value[0]), _shown(field, value[1])
+            # A create records [None, value]: only the new value says anything.
+            lines.append(ChangeLine(label, None if value[0] is None else old, new))
+        else:
+            lines.append(ChangeLine(label, None, _shown(field, value)))
+    return lines
