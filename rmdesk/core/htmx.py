@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 
 
 def render_page_or_partial(
@@ -14,4 +15,7 @@ def render_page_or_partial(
     """Render `partial` for an htmx request that targets part of the page, else the whole `page`."""
     htmx = getattr(request, "htmx", None)
     template = partial if htmx and not htmx.boosted else page
-    return render(request, template, context, status=status)
+    response = render(request, template, context, status=status)
+    # The same URL answers with a page or a fragment: caches must keep them apart.
+    patch_vary_headers(response, ("HX-Request",))
+    return response

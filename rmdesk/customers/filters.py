@@ -8,7 +8,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from rmdesk.core.reference import industries, regions
+from rmdesk.core.reference import industries, province_name, regions, section_name
 from rmdesk.customers.choices import EnterpriseSize, LifecycleStatus, Tier
 from rmdesk.customers.models import Customer, rating_choices
 
@@ -18,11 +18,11 @@ def _blank(choices: Any) -> list[tuple[str, Any]]:
 
 
 def _section_choices() -> list[tuple[str, str]]:
-    return [(s.code, f"{s.code} {s.name_zh}") for s in industries()]
+    return [(s.code, f"{s.code} {section_name(s)}") for s in industries()]
 
 
 def _province_choices() -> list[tuple[str, str]]:
-    return [(p.code[:2], p.name_zh) for p in regions()]
+    return [(p.code[:2], province_name(p)) for p in regions()]
 
 
 class CustomerFilter(forms.Form):

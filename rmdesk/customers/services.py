@@ -542,6 +542,18 @@ def upload_document(*, actor: User, customer_id: int, kind: str, title: str, upl
 
 
 @transaction.atomic
+def record_document_download(*, actor: User, document: Document) -> None:
+    """A document leaving the archive is a sensitive read: it goes on the audit trail."""
+    record(
+        actor=actor,
+        action="document.download",
+        obj=document,
+        customer_id=document.customer_id,
+        changes={"title": document.title, "sha256": document.sha256},
+    )
+
+
+@transaction.atomic
 def archive_document(*, actor: User, document_id: int) -> Document:
     """Take a document out of the archive's list; the file and its history stay."""
     document = Document.objects.restrict(actor, Action.CHANGE).filter(pk=document_id, archived_at__isnull=True).first()

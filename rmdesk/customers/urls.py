@@ -1,12 +1,14 @@
 from django.urls import path
 
 from rmdesk.customers import views
+from rmdesk.customers.exports import export_view
 
 app_name = "customers"
 
 urlpatterns = [
     path("", views.customer_list, name="list"),
     path("new/", views.customer_create, name="create"),
+    path("export.xlsx", export_view, name="export"),
     path("<int:pk>/", views.customer_detail, name="detail"),
     # Each section of the 360° page is also its own partial, rendered by the same view.
     path("<int:pk>/key-persons/", views.customer_detail, {"section": "key_persons"}, name="key_persons"),

@@ -21,7 +21,6 @@ from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -101,13 +100,6 @@ def _submit(form: Any, call: Callable[[], object]) -> Outcome:
     return Outcome.SAVED
 
 
-def _page_or_partial(request: AuthedRequest, page: str, partial: str, context: dict[str, Any]) -> HttpResponse:
-    response = render_page_or_partial(request, page, partial, context)
-    # The same URL answers with a page or a fragment: caches must keep them apart.
-    patch_vary_headers(response, ("HX-Request",))
-    return response
-
-
 # --- fetching within scope ------------------------------------------------------------------------------------
 
 
@@ -161,8 +153,9 @@ def customer_list(request: AuthedRequest) -> HttpResponse:
         "filters_open": any(request.GET.get(name) for name in (*SELECT_FILTERS, "include_archived")),
         "page_obj": Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page")),
         "may_create": may(request.user, Action.CREATE),
+        "may_export": may(request.user, Action.EXPORT),
     }
-    return _page_or_partial(request, "customers/list.html", "customers/partials/list_rows.html", context)
+    return render_page_or_partial(request, "customers/list.html", "customers/partials/list_rows.html", context)
 
 
 # --- the 360° page -------------------------------------------------------------------------------------------
@@ -273,7 +266,7 @@ def customer_detail(request: AuthedRequest, pk: int, section: str = "master") ->
             {"key": key, "label": label, "url": reverse(url_name, args=[customer.pk])}
             for key, label, url_name in SECTIONS
         ]
-    return _page_or_partial(request, "customers/detail.html", f"customers/partials/{section}.html", context)
+    return render_page_or_partial(request, "customers/detail.html", f"customers/partials/{section}.html", context)
 
 
 # --- master data forms ---------------------------------------------------------------------------------------
@@ -328,13 +321,13 @@ def customer_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
 
         def save() -> None:
-            updated = services.update_customer(
-                actor=request.user, customer_id=pk, version=form.cleaned_data["version"], data=form.service_data()
+            services.update_customer(
+                actor=request.user,
+                customer_id=pk,
+                version=form.cleaned_data["version"],
+                data=form.service_data(),
+                co_rms=form.cleaned_data["co_rms"] if "co_rms" in form.changed_data else None,
             )
-            if "co_rms" in form.changed_data:
-                services.set_co_rms(
-                    actor=request.user, customer_id=pk, version=updated.version, users=form.cleaned_data["co_rms"]
-                )
 
         outcome = _submit(form, save)
         if outcome is Outcome.SAVED:
@@ -696,6 +689,7 @@ def document_upload(request: AuthedRequest, pk: int) -> HttpResponse:
 def document_download(request: AuthedRequest, pk: int, document_pk: int) -> FileResponse:
     """Stream a document of a customer in scope; never from a public URL."""
     document = _owned(request.user, Document, pk, document_pk, Action.VIEW)
+    services.record_document_download(actor=request.user, document=document)
     try:
         handle = document.file.open("rb")
     except (FileNotFoundError, ValueError):

@@ -64,6 +64,7 @@ class DemoBankError(Exception):
 
 # --- the bank's shape ---------------------------------------------------------------------------------
 
+
 class BranchSpec(NamedTuple):
     code: str
     name: str
@@ -146,21 +147,50 @@ CO_RM_SHARE = 0.08
 
 # Counties and districts, so credit codes carry the registering district as real ones do.
 DISTRICTS: dict[str, tuple[str, ...]] = {
-    "330100": ("330102", "330105", "330106", "330108", "330109", "330110", "330111", "330112", "330113",
-               "330114", "330122", "330182"),
-    "330200": ("330203", "330205", "330206", "330211", "330212", "330213", "330225", "330226", "330281",
-               "330282"),
-    "330300": ("330302", "330303", "330304", "330305", "330324", "330326", "330327", "330381", "330382",
-               "330383"),
+    "330100": (
+        "330102",
+        "330105",
+        "330106",
+        "330108",
+        "330109",
+        "330110",
+        "330111",
+        "330112",
+        "330113",
+        "330114",
+        "330122",
+        "330182",
+    ),
+    "330200": ("330203", "330205", "330206", "330211", "330212", "330213", "330225", "330226", "330281", "330282"),
+    "330300": ("330302", "330303", "330304", "330305", "330324", "330326", "330327", "330381", "330382", "330383"),
 }
 OTHER_ZHEJIANG = ("330400", "330500", "330600", "330700", "330800", "330900", "331000", "331100")
-ELSEWHERE = ("310100", "320100", "320200", "320500", "340100", "350100", "350200", "440300", "110100",
-             "370200")
+ELSEWHERE = ("310100", "320100", "320200", "320500", "340100", "350100", "350200", "440300", "110100", "370200")
 # Birthplaces in ID numbers: mostly Zhejiang counties, some from the provinces that send people there.
-BIRTHPLACES_OUTSIDE = ("340104", "340121", "360102", "320106", "310104", "410105", "430104", "510107",
-                       "350203", "420106", "370102", "362321")
-BIRTHPLACES_ZHEJIANG = (*(d for ds in DISTRICTS.values() for d in ds), "330782", "330681", "331081",
-                        "330483", "330521", "331023", "330881")
+BIRTHPLACES_OUTSIDE = (
+    "340104",
+    "340121",
+    "360102",
+    "320106",
+    "310104",
+    "410105",
+    "430104",
+    "510107",
+    "350203",
+    "420106",
+    "370102",
+    "362321",
+)
+BIRTHPLACES_ZHEJIANG = (
+    *(d for ds in DISTRICTS.values() for d in ds),
+    "330782",
+    "330681",
+    "331081",
+    "330483",
+    "330521",
+    "331023",
+    "330881",
+)
 
 
 class City(NamedTuple):
@@ -179,6 +209,7 @@ def _cities() -> dict[str, City]:
 
 
 # --- weighted vocabularies ----------------------------------------------------------------------------
+
 
 class Weights(Generic[T]):
     """Values with integer weights, drawn with one rng call."""
@@ -200,43 +231,127 @@ TIERS: dict[str, Weights[str]] = {
     S.SMALL: Weights([(Tier.CORE, 5), (Tier.KEY, 25), (Tier.GENERAL, 70)]),
     S.MICRO: Weights([(Tier.CORE, 1), (Tier.KEY, 15), (Tier.GENERAL, 84)]),
 }
-STATUSES = Weights([
-    (LifecycleStatus.CUSTOMER, 70), (LifecycleStatus.TARGET, 10), (LifecycleStatus.PROSPECT, 10),
-    (LifecycleStatus.DORMANT, 7), (LifecycleStatus.LOST, 3),
-])
-OWNERSHIPS = Weights([
-    (Ownership.PRIVATE, 72), (Ownership.STATE, 8), (Ownership.MIXED, 6), (Ownership.FOREIGN, 5),
-    (Ownership.HMT, 4), (Ownership.COLLECTIVE, 3), (Ownership.OTHER, 2),
-])
+STATUSES = Weights(
+    [
+        (LifecycleStatus.CUSTOMER, 70),
+        (LifecycleStatus.TARGET, 10),
+        (LifecycleStatus.PROSPECT, 10),
+        (LifecycleStatus.DORMANT, 7),
+        (LifecycleStatus.LOST, 3),
+    ]
+)
+OWNERSHIPS = Weights(
+    [
+        (Ownership.PRIVATE, 72),
+        (Ownership.STATE, 8),
+        (Ownership.MIXED, 6),
+        (Ownership.FOREIGN, 5),
+        (Ownership.HMT, 4),
+        (Ownership.COLLECTIVE, 3),
+        (Ownership.OTHER, 2),
+    ]
+)
 # Ratings not listed (a bank's own scale) get weight 1.
 RATING_WEIGHTS = {"AAA": 4, "AA": 18, "A": 30, "BBB": 28, "BB": 12, "B": 5, "CCC": 2}
 # GB/T 4754 divisions as a Zhejiang corporate book looks: manufacturing about half, then wholesale,
 # construction, transport, IT, business services and real estate.
-DIVISIONS = Weights([
-    ("13", 2), ("14", 2), ("15", 1), ("17", 4), ("18", 4), ("19", 2), ("20", 1), ("21", 2), ("22", 1),
-    ("23", 1), ("24", 1), ("26", 3), ("27", 2), ("28", 2), ("29", 3), ("30", 2), ("31", 1), ("32", 1),
-    ("33", 4), ("34", 5), ("35", 4), ("36", 3), ("38", 5), ("39", 5), ("40", 2), ("41", 1),
-    ("51", 12), ("52", 4), ("47", 3), ("48", 3), ("49", 1), ("50", 2), ("64", 2), ("65", 5),
-    ("71", 1), ("72", 5), ("70", 4), ("54", 3), ("55", 1), ("58", 2), ("59", 2),
-    ("01", 1), ("44", 1), ("61", 1), ("62", 1), ("73", 1), ("74", 1), ("75", 1), ("77", 1), ("84", 1),
-])
+DIVISIONS = Weights(
+    [
+        ("13", 2),
+        ("14", 2),
+        ("15", 1),
+        ("17", 4),
+        ("18", 4),
+        ("19", 2),
+        ("20", 1),
+        ("21", 2),
+        ("22", 1),
+        ("23", 1),
+        ("24", 1),
+        ("26", 3),
+        ("27", 2),
+        ("28", 2),
+        ("29", 3),
+        ("30", 2),
+        ("31", 1),
+        ("32", 1),
+        ("33", 4),
+        ("34", 5),
+        ("35", 4),
+        ("36", 3),
+        ("38", 5),
+        ("39", 5),
+        ("40", 2),
+        ("41", 1),
+        ("51", 12),
+        ("52", 4),
+        ("47", 3),
+        ("48", 3),
+        ("49", 1),
+        ("50", 2),
+        ("64", 2),
+        ("65", 5),
+        ("71", 1),
+        ("72", 5),
+        ("70", 4),
+        ("54", 3),
+        ("55", 1),
+        ("58", 2),
+        ("59", 2),
+        ("01", 1),
+        ("44", 1),
+        ("61", 1),
+        ("62", 1),
+        ("73", 1),
+        ("74", 1),
+        ("75", 1),
+        ("77", 1),
+        ("84", 1),
+    ]
+)
 YOUNG_DIVISIONS = {"64", "65", "73", "74", "75"}  # IT and tech services: founded from 2000 on
 
 # Ranges in 万元 by size; drawn log-uniformly so most firms sit at the low end of their band.
-CAPITAL_WAN: dict[str, tuple[int, int]] = {S.MICRO: (50, 500), S.SMALL: (300, 3_000), S.MEDIUM: (1_000, 20_000),
-                                          S.LARGE: (10_000, 500_000)}
-ASSETS_WAN: dict[str, tuple[int, int]] = {S.MICRO: (200, 3_000), S.SMALL: (2_000, 20_000), S.MEDIUM: (10_000, 100_000),
-              S.LARGE: (100_000, 5_000_000)}
-GUARANTEE_WAN: dict[str, tuple[int, int]] = {S.MICRO: (50, 1_000), S.SMALL: (200, 5_000), S.MEDIUM: (1_000, 30_000),
-                 S.LARGE: (5_000, 200_000)}
-SUPPLY_WAN: dict[str, tuple[int, int]] = {S.MICRO: (20, 2_000), S.SMALL: (100, 10_000), S.MEDIUM: (500, 50_000),
-              S.LARGE: (2_000, 500_000)}
+CAPITAL_WAN: dict[str, tuple[int, int]] = {
+    S.MICRO: (50, 500),
+    S.SMALL: (300, 3_000),
+    S.MEDIUM: (1_000, 20_000),
+    S.LARGE: (10_000, 500_000),
+}
+ASSETS_WAN: dict[str, tuple[int, int]] = {
+    S.MICRO: (200, 3_000),
+    S.SMALL: (2_000, 20_000),
+    S.MEDIUM: (10_000, 100_000),
+    S.LARGE: (100_000, 5_000_000),
+}
+GUARANTEE_WAN: dict[str, tuple[int, int]] = {
+    S.MICRO: (50, 1_000),
+    S.SMALL: (200, 5_000),
+    S.MEDIUM: (1_000, 30_000),
+    S.LARGE: (5_000, 200_000),
+}
+SUPPLY_WAN: dict[str, tuple[int, int]] = {
+    S.MICRO: (20, 2_000),
+    S.SMALL: (100, 10_000),
+    S.MEDIUM: (500, 50_000),
+    S.LARGE: (2_000, 500_000),
+}
 
 K = KeyPersonRole
-BIRTH_YEARS: dict[str, tuple[int, int]] = {K.LEGAL_REPRESENTATIVE: (1955, 1988), K.ACTUAL_CONTROLLER: (1950, 1985),
-               K.FINANCE_HEAD: (1965, 1992), K.FINANCE_STAFF: (1980, 2001), K.DECISION_MAKER: (1960, 1990)}
-PREFERENCE_CHANCE: dict[str, float] = {K.LEGAL_REPRESENTATIVE: 0.6, K.ACTUAL_CONTROLLER: 0.6, K.FINANCE_HEAD: 0.5,
-                     K.FINANCE_STAFF: 0.15, K.DECISION_MAKER: 0.3}
+BIRTH_YEARS: dict[str, tuple[int, int]] = {
+    K.LEGAL_REPRESENTATIVE: (1955, 1988),
+    K.ACTUAL_CONTROLLER: (1950, 1985),
+    K.FINANCE_HEAD: (1965, 1992),
+    K.FINANCE_STAFF: (1980, 2001),
+    K.DECISION_MAKER: (1960, 1990),
+}
+PREFERENCE_CHANCE: dict[str, float] = {
+    K.LEGAL_REPRESENTATIVE: 0.6,
+    K.ACTUAL_CONTROLLER: 0.6,
+    K.FINANCE_HEAD: 0.5,
+    K.FINANCE_STAFF: 0.15,
+    K.DECISION_MAKER: 0.3,
+}
 
 R, D = RelationshipKind, Direction
 LINKS_PER_CUSTOMER = Weights([(0, 22), (1, 31), (2, 29), (3, 13), (4, 5)])  # mean 1.48, plus guarantee circles
@@ -278,6 +393,7 @@ TASK_CANDIDATES_PER_RM = 24
 
 # --- results ------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class DemoSummary:
     """How many rows of each kind the demo load wrote."""
@@ -296,6 +412,7 @@ class DemoSummary:
 
 
 # --- integer arithmetic -------------------------------------------------------------------------------
+
 
 @functools.cache
 def _doublings(low: int, high: int) -> tuple[int, ...]:
@@ -332,6 +449,7 @@ def _wan(rng: random.Random, band: tuple[int, int]) -> Decimal:
 
 
 # --- the builder --------------------------------------------------------------------------------------
+
 
 @dataclass
 class _Rm:
@@ -395,8 +513,15 @@ class _DemoBank:
         rm_specs: list[tuple[str, str, User, int]] = []  # team code, username, user, weight
         for spec in NAMED_USERS:
             admin = spec.role == Role.ADMINISTRATOR
-            user = User(username=spec.username, full_name=spec.full_name, role=spec.role, password=password,
-                        unit=self.units[spec.unit_code], is_staff=admin, is_superuser=admin)
+            user = User(
+                username=spec.username,
+                full_name=spec.full_name,
+                role=spec.role,
+                password=password,
+                unit=self.units[spec.unit_code],
+                is_staff=admin,
+                is_superuser=admin,
+            )
             self.users.append(user)
             if spec.role == Role.RM:
                 rm_specs.append((spec.unit_code, spec.username, user, NAMED_RM_WEIGHT))
@@ -411,16 +536,18 @@ class _DemoBank:
                 while full_name in taken_names:
                     full_name = names.person_name(rng)
                 taken_names.add(full_name)
-                user = User(username=f"rm_{generated:04d}", full_name=full_name, role=Role.RM,
-                            password=password, unit=unit)
+                user = User(
+                    username=f"rm_{generated:04d}", full_name=full_name, role=Role.RM, password=password, unit=unit
+                )
                 self.users.append(user)
                 rm_specs.append((code, user.username, user, GENERATED_RM_WEIGHT))
         User.objects.bulk_create(self.users)
         _require_pks(self.users)
         # Sorted by team so the book is handed out in the same order on every run.
         for team, _, user, weight in sorted(rm_specs, key=lambda spec: spec[:2]):
-            self.rms.append(_Rm(user=user, unit_id=self.units[team].pk, team=team, branch=team.split("-")[0],
-                                weight=weight))
+            self.rms.append(
+                _Rm(user=user, unit_id=self.units[team].pk, team=team, branch=team.split("-")[0], weight=weight)
+            )
 
     # --- customers, a chunk at a time ---
 
@@ -431,8 +558,7 @@ class _DemoBank:
         Customer.objects.bulk_create(customers, batch_size=BATCH_SIZE)
         _require_pks(customers)
         for customer, rm in zip(customers, owners, strict=True):
-            if (len(rm.task_candidates) < TASK_CANDIDATES_PER_RM
-                    and customer.status != LifecycleStatus.LOST):
+            if len(rm.task_candidates) < TASK_CANDIDATES_PER_RM and customer.status != LifecycleStatus.LOST:
                 rm.task_candidates.append(customer.pk)
 
         co_rms = self._co_rms(rng, customers, owners, first_chunk=index == 0)
@@ -471,8 +597,7 @@ class _DemoBank:
 
     def new_company_name(self, rng: random.Random, region: str, division: str, size: str) -> str:
         city = _cities()[region]
-        return self.company_names.company(rng, place=city.place, division=division, size=size,
-                                          province=city.province)
+        return self.company_names.company(rng, place=city.place, division=division, size=size, province=city.province)
 
     def _region(self, rng: random.Random, home: str) -> str:
         roll = rng.random()
@@ -514,8 +639,11 @@ class _DemoBank:
         if first_chunk:
             by_username = {rm.user.username: rm for rm in self.rms}
             for primary, co_rm, wanted in SHARED_BOOKS:
-                book = [c.pk for c, rm in zip(customers, owners, strict=True)
-                        if rm.user.username == primary and c.pk not in links]
+                book = [
+                    c.pk
+                    for c, rm in zip(customers, owners, strict=True)
+                    if rm.user.username == primary and c.pk not in links
+                ]
                 for pk in rng.sample(book, min(wanted, len(book))):
                     links[pk] = by_username[co_rm].user.pk
         for customer, owner in zip(customers, owners, strict=True):
@@ -549,16 +677,18 @@ class _DemoBank:
             else:
                 name = names.person_name(rng)
                 title = names.job_title(rng, role, customer.size)
-            persons.append(KeyPerson(
-                customer_id=customer.pk,
-                role=role,
-                name=name,
-                title=title,
-                decision_role=_decision_role(rng, role),
-                phone=make_mobile(rng),
-                id_number=make_id_number(rng, BIRTH_YEARS[role], region_code=_birthplace(rng, customer.region)),
-                preferences=names.preferences(rng) if rng.random() < PREFERENCE_CHANCE[role] else "",
-            ))
+            persons.append(
+                KeyPerson(
+                    customer_id=customer.pk,
+                    role=role,
+                    name=name,
+                    title=title,
+                    decision_role=_decision_role(rng, role),
+                    phone=make_mobile(rng),
+                    id_number=make_id_number(rng, BIRTH_YEARS[role], region_code=_birthplace(rng, customer.region)),
+                    preferences=names.preferences(rng) if rng.random() < PREFERENCE_CHANCE[role] else "",
+                )
+            )
         return persons
 
     def _statements(self, rng: random.Random, customer: Customer) -> list[FinancialStatement]:
@@ -567,7 +697,7 @@ class _DemoBank:
         if customer.status == LifecycleStatus.LOST:
             years = STATEMENT_YEARS[:2]  # nothing filed after it left
         elif customer.status in (LifecycleStatus.PROSPECT, LifecycleStatus.TARGET):
-            years = STATEMENT_YEARS[len(STATEMENT_YEARS) - rng.randint(0, len(STATEMENT_YEARS)):]
+            years = STATEMENT_YEARS[len(STATEMENT_YEARS) - rng.randint(0, len(STATEMENT_YEARS)) :]
         assets = skewed(rng, *ASSETS_WAN[customer.size]) * FEN_PER_WAN + rng.randrange(FEN_PER_WAN)
         debt_bp = rng.randint(3_000, 8_500)  # basis points of assets: 资产负债率 30%–85%
         turnover_bp = rng.randint(3_000, 20_000)  # revenue 0.3–2× assets
@@ -584,15 +714,17 @@ class _DemoBank:
             # Cash from operations tracks profit, off by working-capital swings of a few % of revenue.
             cash_flow = net_profit + scale(revenue, rng.randint(-400, 400), 10_000)
             if year in years:
-                statements.append(FinancialStatement(
-                    customer_id=customer.pk,
-                    year=year,
-                    total_assets=from_fen(assets),
-                    total_liabilities=from_fen(scale(assets, debt_bp, 10_000)),
-                    revenue=from_fen(revenue),
-                    net_profit=from_fen(net_profit),
-                    operating_cash_flow=from_fen(cash_flow),
-                ))
+                statements.append(
+                    FinancialStatement(
+                        customer_id=customer.pk,
+                        year=year,
+                        total_assets=from_fen(assets),
+                        total_liabilities=from_fen(scale(assets, debt_bp, 10_000)),
+                        revenue=from_fen(revenue),
+                        net_profit=from_fen(net_profit),
+                        operating_cash_flow=from_fen(cash_flow),
+                    )
+                )
         return statements
 
     # --- tasks ---
@@ -609,14 +741,30 @@ class _DemoBank:
             offsets = [0, *(rng.randint(-10, 20) for _ in range(OPEN_TASKS_PER_RM - 1))]
             for offset in offsets:
                 kind, title = rng.choice(TASK_TEMPLATES)
-                tasks.append(Task(kind=kind, title=title, customer_id=rng.choice(rm.task_candidates),
-                                  owner_id=rm.user.pk, due_date=today + timedelta(days=offset),
-                                  priority=PRIORITIES.draw(rng)))
+                tasks.append(
+                    Task(
+                        kind=kind,
+                        title=title,
+                        customer_id=rng.choice(rm.task_candidates),
+                        owner_id=rm.user.pk,
+                        due_date=today + timedelta(days=offset),
+                        priority=PRIORITIES.draw(rng),
+                    )
+                )
             for _ in range(rng.randint(2, 4)):
                 kind, title = rng.choice(TASK_TEMPLATES)
-                tasks.append(Task(kind=kind, title=title, customer_id=rng.choice(rm.task_candidates),
-                                  owner_id=rm.user.pk, due_date=today - timedelta(days=rng.randint(1, 30)),
-                                  priority=PRIORITIES.draw(rng), status=TaskStatus.DONE, completed_at=now))
+                tasks.append(
+                    Task(
+                        kind=kind,
+                        title=title,
+                        customer_id=rng.choice(rm.task_candidates),
+                        owner_id=rm.user.pk,
+                        due_date=today - timedelta(days=rng.randint(1, 30)),
+                        priority=PRIORITIES.draw(rng),
+                        status=TaskStatus.DONE,
+                        completed_at=now,
+                    )
+                )
         return tasks
 
 
@@ -647,7 +795,12 @@ class _Links:
     """Relationships among one chunk's customers and outside firms, guarantee circles included."""
 
     def __init__(
-        self, bank: _DemoBank, rng: random.Random, customers: list[Customer], owners: list[_Rm], *,
+        self,
+        bank: _DemoBank,
+        rng: random.Random,
+        customers: list[Customer],
+        owners: list[_Rm],
+        *,
         first_chunk: bool,
     ) -> None:
         self.bank, self.rng, self.first_chunk = bank, rng, first_chunk
@@ -708,8 +861,13 @@ class _Links:
             self._guarantee(c, a)
 
     def _guarantee(self, guarantor: Customer, guaranteed: Customer) -> None:
-        self._add(guarantor, R.GUARANTEE, D.OUTWARD, counterparty=guaranteed,
-                  amount=_wan(self.rng, GUARANTEE_WAN[guaranteed.size]))
+        self._add(
+            guarantor,
+            R.GUARANTEE,
+            D.OUTWARD,
+            counterparty=guaranteed,
+            amount=_wan(self.rng, GUARANTEE_WAN[guaranteed.size]),
+        )
 
     def _random_link(self, branch: str, customer: Customer, members: list[Customer]) -> None:
         rng = self.rng
@@ -722,34 +880,60 @@ class _Links:
         outside = None if counterparty else self._outside_firm(branch, customer)
         size = counterparty.size if counterparty else customer.size
         if kind == R.SUPPLY_CHAIN:
-            self._add(customer, kind, rng.choice((D.OUTWARD, D.INWARD)), counterparty=counterparty,
-                      outside=outside, amount=_wan(rng, SUPPLY_WAN[customer.size]))
+            self._add(
+                customer,
+                kind,
+                rng.choice((D.OUTWARD, D.INWARD)),
+                counterparty=counterparty,
+                outside=outside,
+                amount=_wan(rng, SUPPLY_WAN[customer.size]),
+            )
         elif kind == R.GUARANTEE:
-            self._add(customer, kind, rng.choice((D.OUTWARD, D.INWARD)), counterparty=counterparty,
-                      outside=outside, amount=_wan(rng, GUARANTEE_WAN[size]))
+            self._add(
+                customer,
+                kind,
+                rng.choice((D.OUTWARD, D.INWARD)),
+                counterparty=counterparty,
+                outside=outside,
+                amount=_wan(rng, GUARANTEE_WAN[size]),
+            )
         elif kind == R.AFFILIATE:
             share = rng.choice(ROUND_SHARES) if rng.random() < 0.4 else Decimal(rng.randint(500, 9_900)).scaleb(-2)
-            self._add(customer, kind, rng.choice((D.OUTWARD, D.INWARD)), counterparty=counterparty,
-                      outside=outside, share_pct=share)
+            self._add(
+                customer,
+                kind,
+                rng.choice((D.OUTWARD, D.INWARD)),
+                counterparty=counterparty,
+                outside=outside,
+                share_pct=share,
+            )
         else:
             # In a private firm the actual controller is usually also its legal representative.
             controller = customer.legal_representative if rng.random() < 0.7 else names.person_name(rng)
-            self._add(customer, kind, D.MUTUAL, counterparty=counterparty, outside=outside,
-                      controller_name=controller)
+            self._add(customer, kind, D.MUTUAL, counterparty=counterparty, outside=outside, controller_name=controller)
 
     def _outside_firm(self, branch: str, customer: Customer) -> tuple[str, str]:
         known = self.outside.setdefault(branch, [])
         if known and self.rng.random() < 0.3:
             return self.rng.choice(known)
         region = customer.region if self.rng.random() < 0.7 else self.rng.choice(OTHER_ZHEJIANG)
-        firm = (self.bank.new_company_name(self.rng, region, DIVISIONS.draw(self.rng), SIZES.draw(self.rng)),
-                self.bank.new_credit_code(self.rng, region))
+        firm = (
+            self.bank.new_company_name(self.rng, region, DIVISIONS.draw(self.rng), SIZES.draw(self.rng)),
+            self.bank.new_credit_code(self.rng, region),
+        )
         known.append(firm)
         return firm
 
     def _add(
-        self, customer: Customer, kind: str, direction: str, *, counterparty: Customer | None = None,
-        outside: tuple[str, str] | None = None, amount: Decimal | None = None, share_pct: Decimal | None = None,
+        self,
+        customer: Customer,
+        kind: str,
+        direction: str,
+        *,
+        counterparty: Customer | None = None,
+        outside: tuple[str, str] | None = None,
+        amount: Decimal | None = None,
+        share_pct: Decimal | None = None,
         controller_name: str = "",
     ) -> None:
         if counterparty is not None:
@@ -761,12 +945,20 @@ class _Links:
         if key in self.seen:
             return
         self.seen.add(key)
-        self.rows.append(Relationship(
-            customer_id=customer.pk, kind=kind, direction=direction,
-            counterparty_id=counterparty.pk if counterparty else None,
-            counterparty_name=name, counterparty_credit_code=code, share_pct=share_pct, amount=amount,
-            controller_name=controller_name, note=LINK_NOTES.get((kind, direction), ""),
-        ))
+        self.rows.append(
+            Relationship(
+                customer_id=customer.pk,
+                kind=kind,
+                direction=direction,
+                counterparty_id=counterparty.pk if counterparty else None,
+                counterparty_name=name,
+                counterparty_credit_code=code,
+                share_pct=share_pct,
+                amount=amount,
+                controller_name=controller_name,
+                note=LINK_NOTES.get((kind, direction), ""),
+            )
+        )
 
 
 def build_demo_bank(

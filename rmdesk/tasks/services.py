@@ -64,7 +64,8 @@ def create_task(
 def tasks_for(user: Any) -> QuerySet[Task]:
     """The tasks `user` may see: their own, and those on customers in their view scope."""
     visible_customers = Customer.objects.restrict(user, Action.VIEW).values("pk")
-    return Task.objects.filter(Q(owner=user) | Q(customer__in=visible_customers))
+    # An RM's own task on a customer since handed to someone else goes with the customer.
+    return Task.objects.filter(Q(owner=user, customer__isnull=True) | Q(customer__in=visible_customers))
 
 
 @transaction.atomic

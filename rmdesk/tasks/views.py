@@ -12,7 +12,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -96,10 +95,7 @@ def _list_context(request: AuthedRequest, customer: Customer | None, task_form: 
 
 
 def _page_or_partial(request: AuthedRequest, context: dict[str, Any]) -> HttpResponse:
-    response = render_page_or_partial(request, "tasks/list.html", "tasks/partials/task_list.html", context)
-    # The same URL answers with a page or a fragment: caches must keep them apart.
-    patch_vary_headers(response, ("HX-Request",))
-    return response
+    return render_page_or_partial(request, "tasks/list.html", "tasks/partials/task_list.html", context)
 
 
 @login_required

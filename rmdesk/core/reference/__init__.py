@@ -135,11 +135,42 @@ def division_label(code: str) -> str:
     return code
 
 
+_CITY_SUFFIXES = (("自治州", " Autonomous Prefecture"), ("地区", " Prefecture"), ("盟", " League"), ("市", ""))
+
+
+@functools.cache
+def city_name_en(name_zh: str) -> str:
+    """An English name for a prefecture-level division from its pinyin: 杭州市 → Hangzhou.
+
+    GB/T 2260 has no English names; romanised names are what the bank's English documents use.
+    """
+    from pypinyin import lazy_pinyin
+
+    for suffix, english in _CITY_SUFFIXES:
+        if name_zh.endswith(suffix):
+            stem = name_zh[: -len(suffix)]
+            if suffix == "自治州":
+                stem = stem[:2]  # 延边朝鲜族自治州 → Yanbian Autonomous Prefecture
+            return "".join(lazy_pinyin(stem)).title() + english
+    return "".join(lazy_pinyin(name_zh)).title()
+
+
+def province_name(province: Province) -> str:
+    return province.name_en if _english() else province.name_zh
+
+
+def section_name(section: Section) -> str:
+    return section.name_en if _english() else section.name_zh
+
+
 def city_label(code: str) -> str:
-    """Province and city name for a GB/T 2260 code, e.g. 浙江省 杭州市."""
+    """Province and city name for a GB/T 2260 code in the active language, e.g. 浙江省 杭州市."""
+    english = _english()
     for province in _provinces():
         for city in province.cities:
             if city.code == code:
+                if english:
+                    return f"{city_name_en(city.name_zh)}, {province.name_en}"
                 return f"{province.name_zh} {city.name_zh}"
     return code
 
@@ -153,8 +184,12 @@ def city_choices() -> GroupedChoices:
     """Return prefecture-level divisions as Django choices grouped by province."""
     # Hong Kong, Macao and Taiwan carry no prefecture codes in the source data;
     # an empty <optgroup> is only noise in a select, so they are left out.
+    english = _english()
     return [
-        (province.name_zh, [(city.code, city.name_zh) for city in province.cities])
+        (
+            province.name_en if english else province.name_zh,
+            [(city.code, city_name_en(city.name_zh) if english else city.name_zh) for city in province.cities],
+        )
         for province in _provinces()
         if province.cities
     ]

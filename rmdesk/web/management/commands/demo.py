@@ -14,8 +14,12 @@ from rmdesk.customers.models import Customer
 from rmdesk.demo.builder import DEFAULT_SEED, DEMO_PASSWORD, DEMO_USERS, DemoBankError, build_demo_bank
 
 STAGES = {"org": "org units", "users": "users", "customers": "customers", "tasks": "tasks"}
-COUNT_LABELS = {"org_units": "org units", "co_rms": "co-RM links", "key_persons": "key persons",
-                "financial_statements": "financial statements"}
+COUNT_LABELS = {
+    "org_units": "org units",
+    "co_rms": "co-RM links",
+    "key_persons": "key persons",
+    "financial_statements": "financial statements",
+}
 
 
 def customer_count(raw: str) -> int:
@@ -44,10 +48,15 @@ class Command(BaseCommand):
     help = "Load the demo bank (once) into the database and serve it. Only runs in demo mode."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--customers", type=customer_count, default=2000,
-                            help="number of customers to generate (default 2000)")
-        parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
-                            help=f"random seed; the same seed gives the same bank (default {DEFAULT_SEED})")
+        parser.add_argument(
+            "--customers", type=customer_count, default=2000, help="number of customers to generate (default 2000)"
+        )
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=DEFAULT_SEED,
+            help=f"random seed; the same seed gives the same bank (default {DEFAULT_SEED})",
+        )
         parser.add_argument("--no-serve", action="store_true", help="load and print the logins, then exit")
         parser.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
         parser.add_argument("--port", type=port_number, default=8000, help="port to serve on (default 8000)")
@@ -101,6 +110,7 @@ class Command(BaseCommand):
         role_width = max(len(str(login.role)) for login in DEMO_USERS)
         for login in DEMO_USERS:
             # The Chinese columns go last: full-width characters would break the padding of what follows.
-            self.stdout.write(f"  {login.username:<{width}}  {login.role!s:<{role_width}}  {login.unit}"
-                              f"  ({login.full_name})")
+            self.stdout.write(
+                f"  {login.username:<{width}}  {login.role!s:<{role_width}}  {login.unit}  ({login.full_name})"
+            )
         self.stdout.write("  (and rm_0001 … with the same password: the other RMs of the demo bank)")
