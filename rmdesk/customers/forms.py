@@ -165,22 +165,7 @@ class CustomerForm(_IdentifierCleaning, VersionedForm):
 
     class Meta:
         model = Customer
-        fields = [
-            "name",
-            "credit_code",
-            "legal_representative",
-            "registered_capital",
-            "established_on",
-            "industry",
-            "region",
-            "size",
-            "ownership",
-            "credit_rating",
-            "tier",
-            "status",
-            "primary_rm",
-            "owning_unit",
-        ]
+        fields = list(services.CUSTOMER_FIELDS)
         widgets = {"established_on": DATE_WIDGET}
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
@@ -230,7 +215,7 @@ class KeyPersonForm(_IdentifierCleaning, VersionedForm):
 
     class Meta:
         model = KeyPerson
-        fields = ["role", "name", "title", "decision_role", "phone", "id_number", "preferences"]
+        fields = list(services.KEY_PERSON_FIELDS)
         widgets = {"preferences": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -261,7 +246,7 @@ class FinancialStatementForm(VersionedForm):
 
     class Meta:
         model = FinancialStatement
-        fields = ["year", "total_assets", "total_liabilities", "revenue", "net_profit", "operating_cash_flow"]
+        fields = list(services.STATEMENT_FIELDS)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -276,17 +261,7 @@ class RelationshipForm(_IdentifierCleaning, VersionedForm):
 
     class Meta:
         model = Relationship
-        fields = [
-            "kind",
-            "direction",
-            "counterparty",
-            "counterparty_name",
-            "counterparty_credit_code",
-            "share_pct",
-            "amount",
-            "controller_name",
-            "note",
-        ]
+        fields = list(services.RELATIONSHIP_FIELDS)
 
     def __init__(self, *args: Any, user: User, customer: Customer, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -46,8 +46,8 @@ CUSTOMER_FIELDS = (
     "credit_rating",
     "tier",
     "status",
-    "owning_unit",
     "primary_rm",
+    "owning_unit",
 )
 KEY_PERSON_FIELDS = ("role", "name", "title", "decision_role", "phone", "id_number", "preferences")
 STATEMENT_FIELDS = ("year", "total_assets", "total_liabilities", "revenue", "net_profit", "operating_cash_flow")

@@ -347,6 +347,38 @@ def customer_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     )
 
 
+def _edit_owned(
+    request: AuthedRequest,
+    *,
+    form: VersionedForm,
+    obj: Any,
+    update: Callable[[int, dict[str, Any]], object],
+    title: str,
+    saved_message: str,
+    section: str,
+) -> HttpResponse:
+    """The edit page of something a customer owns: save through `update`, or show the conflict."""
+    customer_pk = obj.customer_id
+    saved = None
+    if request.method == "POST" and form.is_valid():
+        outcome = _submit(form, lambda: update(form.cleaned_data["version"], form.service_data()))
+        if outcome is Outcome.SAVED:
+            messages.success(request, saved_message)
+            return redirect(section, customer_pk)
+        if outcome is Outcome.CONFLICT:
+            saved = _rebase(form, _owned(request.user, type(obj), customer_pk, obj.pk))
+    return _form_page(
+        request,
+        {
+            "form": form,
+            "customer": obj.customer,
+            "title": title,
+            "saved": saved,
+            "cancel_url": reverse(section, args=[customer_pk]),
+        },
+    )
+
+
 def _rebase(form: VersionedForm, current: models.Model, extra: tuple[str, ...] = ()) -> list[tuple[str, Any]]:
     """Point the form at the saved version and return the saved values to reconcile against."""
     assert isinstance(current, VersionedModel)
@@ -443,31 +475,16 @@ def key_person_add(request: AuthedRequest, pk: int) -> HttpResponse:
 def key_person_edit(request: AuthedRequest, pk: int, person_pk: int) -> HttpResponse:
     person = _owned(request.user, KeyPerson, pk, person_pk)
     form = KeyPersonForm(request.POST or None, instance=person, initial={"version": person.version})
-    saved = None
-    if request.method == "POST" and form.is_valid():
-        outcome = _submit(
-            form,
-            lambda: services.update_key_person(
-                actor=request.user,
-                key_person_id=person_pk,
-                version=form.cleaned_data["version"],
-                data=form.service_data(),
-            ),
-        )
-        if outcome is Outcome.SAVED:
-            messages.success(request, _("Key person saved."))
-            return redirect("customers:key_persons", pk)
-        if outcome is Outcome.CONFLICT:
-            saved = _rebase(form, _owned(request.user, KeyPerson, pk, person_pk))
-    return _form_page(
+    return _edit_owned(
         request,
-        {
-            "form": form,
-            "customer": person.customer,
-            "title": _("Edit key person"),
-            "saved": saved,
-            "cancel_url": reverse("customers:key_persons", args=[pk]),
-        },
+        form=form,
+        obj=person,
+        update=lambda version, data: services.update_key_person(
+            actor=request.user, key_person_id=person_pk, version=version, data=data
+        ),
+        title=_("Edit key person"),
+        saved_message=_("Key person saved."),
+        section="customers:key_persons",
     )
 
 
@@ -538,31 +555,16 @@ def statement_add(request: AuthedRequest, pk: int) -> HttpResponse:
 def statement_edit(request: AuthedRequest, pk: int, statement_pk: int) -> HttpResponse:
     statement = _owned(request.user, FinancialStatement, pk, statement_pk)
     form = FinancialStatementForm(request.POST or None, instance=statement, initial={"version": statement.version})
-    saved = None
-    if request.method == "POST" and form.is_valid():
-        outcome = _submit(
-            form,
-            lambda: services.update_financial_statement(
-                actor=request.user,
-                statement_id=statement_pk,
-                version=form.cleaned_data["version"],
-                data=form.service_data(),
-            ),
-        )
-        if outcome is Outcome.SAVED:
-            messages.success(request, _("Financial statement saved."))
-            return redirect("customers:financials", pk)
-        if outcome is Outcome.CONFLICT:
-            saved = _rebase(form, _owned(request.user, FinancialStatement, pk, statement_pk))
-    return _form_page(
+    return _edit_owned(
         request,
-        {
-            "form": form,
-            "customer": statement.customer,
-            "title": _("Correct financial statement"),
-            "saved": saved,
-            "cancel_url": reverse("customers:financials", args=[pk]),
-        },
+        form=form,
+        obj=statement,
+        update=lambda version, data: services.update_financial_statement(
+            actor=request.user, statement_id=statement_pk, version=version, data=data
+        ),
+        title=_("Correct financial statement"),
+        saved_message=_("Financial statement saved."),
+        section="customers:financials",
     )
 
 
@@ -603,31 +605,16 @@ def relationship_edit(request: AuthedRequest, pk: int, relationship_pk: int) -> 
         customer=relationship.customer,
         initial={"version": relationship.version},
     )
-    saved = None
-    if request.method == "POST" and form.is_valid():
-        outcome = _submit(
-            form,
-            lambda: services.update_relationship(
-                actor=request.user,
-                relationship_id=relationship_pk,
-                version=form.cleaned_data["version"],
-                data=form.service_data(),
-            ),
-        )
-        if outcome is Outcome.SAVED:
-            messages.success(request, _("Relationship saved."))
-            return redirect("customers:relationships", pk)
-        if outcome is Outcome.CONFLICT:
-            saved = _rebase(form, _owned(request.user, Relationship, pk, relationship_pk))
-    return _form_page(
+    return _edit_owned(
         request,
-        {
-            "form": form,
-            "customer": relationship.customer,
-            "title": _("Edit relationship"),
-            "saved": saved,
-            "cancel_url": reverse("customers:relationships", args=[pk]),
-        },
+        form=form,
+        obj=relationship,
+        update=lambda version, data: services.update_relationship(
+            actor=request.user, relationship_id=relationship_pk, version=version, data=data
+        ),
+        title=_("Edit relationship"),
+        saved_message=_("Relationship saved."),
+        section="customers:relationships",
     )
 
 
