@@ -20,7 +20,7 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 rmdesk/locale/zh_Hans/LC_MESSAGES/django.mo: rmdesk/locale/zh_Hans/LC_MESSAGES/django.po | $(VENV)/.installed
-	cd rmdesk && ../$(BIN)/rmdesk compilemessages --ignore '.venv' -v 0
+	$(BIN)/rmdesk compilemessages --ignore .venv --ignore node_modules --ignore var -v 0
 
 # Set up, migrate the SQLite database under ./var, load the demo bank if empty, serve on :8000.
 demo: setup rmdesk/locale/zh_Hans/LC_MESSAGES/django.mo
@@ -37,7 +37,7 @@ check: setup
 
 # Re-extract the catalogue after changing user-facing strings (then translate the new entries).
 messages: setup
-	cd rmdesk && ../$(BIN)/rmdesk makemessages -l zh_Hans --no-obsolete --no-location --ignore '.venv'
+	cd rmdesk && RMDESK_DATA_DIR=$(CURDIR)/var ../$(BIN)/rmdesk makemessages -l zh_Hans --no-obsolete --no-location
 
 clean:
 	rm -rf $(VENV) node_modules var

@@ -218,20 +218,21 @@ def mask_mobile(value: str) -> str:
     return _mask_middle(value.strip(), 3, 4)
 
 
-def field_validator(check: Callable[[str], str]) -> Callable[[str], None]:
-    """A model-field validator from a validate_* function (Django ignores the normalized value it returns)."""
+def field_validator(check: Callable[[str], str], name: str) -> Callable[[str], None]:
+    """A model-field validator from a validate_* function (Django ignores the normalized value it returns).
+
+    `name` is the module-level name it is bound to, so migrations can refer to it.
+    """
 
     def run(value: str) -> None:
         if value:
             check(value)
 
-    run.__name__ = check.__name__
-    run.__qualname__ = check.__qualname__
-    run.__module__ = check.__module__
+    run.__name__ = run.__qualname__ = name
     return run
 
 
 # Model fields point at these so migrations can name them.
-credit_code_validator = field_validator(validate_credit_code)
-id_number_validator = field_validator(validate_id_number)
-mobile_validator = field_validator(validate_mobile)
+credit_code_validator = field_validator(validate_credit_code, "credit_code_validator")
+id_number_validator = field_validator(validate_id_number, "id_number_validator")
+mobile_validator = field_validator(validate_mobile, "mobile_validator")

@@ -133,8 +133,8 @@ class KeyPerson(CustomerOwned, VersionedModel):
         Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="key_persons"
     )
     role = models.CharField(_("role"), max_length=30, choices=KeyPersonRole.choices)
-    name = models.CharField(_("name"), max_length=50)
-    title = models.CharField(_("title"), max_length=50, blank=True)
+    name = models.CharField(_("full name"), max_length=50)
+    title = models.CharField(_("job title"), max_length=50, blank=True)
     decision_role = models.CharField(_("decision role"), max_length=20, choices=DecisionRole.choices, blank=True)
     phone = models.CharField(_("mobile phone"), max_length=11, blank=True, validators=[validators.mobile_validator])
     id_number = models.CharField(

@@ -142,10 +142,10 @@ def page_query(request: HttpRequest, page: int) -> str:
 
 # How a link reads from the customer's side; the comments give translators the bank's Chinese terms.
 _READINGS: dict[tuple[str, str], Promise] = {
-    # Translators: 为其担保
-    (RelationshipKind.GUARANTEE, Direction.OUTWARD): _("Guarantees"),
+    # Translators: 本客户为其担保
+    (RelationshipKind.GUARANTEE, Direction.OUTWARD): _("Guaranteed by the customer"),
     # Translators: 为本客户担保
-    (RelationshipKind.GUARANTEE, Direction.INWARD): _("Guaranteed by"),
+    (RelationshipKind.GUARANTEE, Direction.INWARD): _("Guarantor of the customer"),
     # Translators: 互保
     (RelationshipKind.GUARANTEE, Direction.MUTUAL): _("Mutual guarantee"),
     # Translators: 下游买方
