@@ -305,21 +305,45 @@ def archive_customer(*, actor: User, customer_id: int, version: int) -> Customer
 # --- key persons -----------------------------------------------------------------------------------------
 
 
+def _add_owned(
+    *,
+    actor: User,
+    customer_id: int,
+    obj: V,
+    data: dict[str, Any],
+    fields: tuple[str, ...],
+    action: str,
+    unique_message: dict[str, str] | None = None,
+    before_save: Callable[[V], None] | None = None,
+) -> V:
+    """Attach a new row to a customer the actor may change, and audit its fields."""
+    customer = _customer_for(actor, customer_id, Action.CHANGE)
+    obj.customer = customer  # type: ignore[attr-defined]
+    _assign(obj, data, fields)
+    if before_save is not None:
+        before_save(obj)
+    _save_clean(obj, unique_message=unique_message)
+    record(
+        actor=actor,
+        action=action,
+        obj=obj,
+        customer_id=customer.pk,
+        changes=_audit_changes({}, _snapshot(obj, fields)),
+    )
+    return obj
+
+
 @transaction.atomic
 def add_key_person(*, actor: User, customer_id: int, data: dict[str, Any]) -> KeyPerson:
     """Record a key person 关键人物 of the customer."""
-    customer = _customer_for(actor, customer_id, Action.CHANGE)
-    person = KeyPerson(customer=customer)
-    _assign(person, data, KEY_PERSON_FIELDS)
-    _save_clean(person)
-    record(
+    return _add_owned(
         actor=actor,
+        customer_id=customer_id,
+        obj=KeyPerson(),
+        data=data,
+        fields=KEY_PERSON_FIELDS,
         action="key_person.create",
-        obj=person,
-        customer_id=customer.pk,
-        changes=_audit_changes({}, _snapshot(person, KEY_PERSON_FIELDS)),
     )
-    return person
 
 
 def _owned_for(actor: User, model: type[V], pk: int, action: Action, *, customer_id: int | None = None) -> V:
@@ -368,21 +392,22 @@ def reveal_key_person(*, actor: User, key_person_id: int, field: str) -> str:
 @transaction.atomic
 def add_financial_statement(*, actor: User, customer_id: int, data: dict[str, Any]) -> FinancialStatement:
     """Record one year's financial statement figures."""
-    customer = _customer_for(actor, customer_id, Action.CHANGE)
-    statement = FinancialStatement(customer=customer)
-    _assign(statement, data, STATEMENT_FIELDS)
     taken = {"year": _("This customer already has a statement for that year.")}
-    if FinancialStatement.objects.filter(customer=customer, year=statement.year).exists():
-        raise ValidationError(taken)
-    _save_clean(statement, unique_message=taken)
-    record(
+
+    def year_free(statement: FinancialStatement) -> None:
+        if FinancialStatement.objects.filter(customer_id=customer_id, year=statement.year).exists():
+            raise ValidationError(taken)
+
+    return _add_owned(
         actor=actor,
+        customer_id=customer_id,
+        obj=FinancialStatement(),
+        data=data,
+        fields=STATEMENT_FIELDS,
         action="financial_statement.create",
-        obj=statement,
-        customer_id=customer.pk,
-        changes=diff({}, _snapshot(statement, STATEMENT_FIELDS)),
+        unique_message=taken,
+        before_save=year_free,
     )
-    return statement
 
 
 @transaction.atomic
@@ -434,20 +459,20 @@ def _check_relationship(relationship: Relationship) -> None:
 @transaction.atomic
 def add_relationship(*, actor: User, customer_id: int, data: dict[str, Any]) -> Relationship:
     """Link the customer to another firm (affiliate, guarantee, supplier/buyer, common controller)."""
-    customer = _customer_for(actor, customer_id, Action.CHANGE)
-    relationship = Relationship(customer=customer)
-    _assign(relationship, data, RELATIONSHIP_FIELDS)
-    _link_counterparty(relationship)
-    _check_relationship(relationship)
-    _save_clean(relationship)
-    record(
+
+    def link(relationship: Relationship) -> None:
+        _link_counterparty(relationship)
+        _check_relationship(relationship)
+
+    return _add_owned(
         actor=actor,
+        customer_id=customer_id,
+        obj=Relationship(),
+        data=data,
+        fields=RELATIONSHIP_FIELDS,
         action="relationship.create",
-        obj=relationship,
-        customer_id=customer.pk,
-        changes=diff({}, _snapshot(relationship, RELATIONSHIP_FIELDS)),
+        before_save=link,
     )
-    return relationship
 
 
 @transaction.atomic

@@ -347,6 +347,28 @@ def customer_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     )
 
 
+def _add_owned(
+    request: AuthedRequest,
+    *,
+    form: Any,
+    customer: Customer,
+    add: Callable[[dict[str, Any]], object],
+    title: str,
+    saved_message: str,
+    section: str,
+) -> HttpResponse:
+    """The add page of something a customer owns: save through `add`, or show the form's errors."""
+    if request.method == "POST" and form.is_valid():
+        outcome = _submit(form, lambda: add(form.service_data()))
+        if outcome is Outcome.SAVED:
+            messages.success(request, saved_message)
+            return redirect(section, customer.pk)
+    return _form_page(
+        request,
+        {"form": form, "customer": customer, "title": title, "cancel_url": reverse(section, args=[customer.pk])},
+    )
+
+
 def _edit_owned(
     request: AuthedRequest,
     *,
@@ -451,22 +473,14 @@ def _archive_versioned(
 @require_http_methods(["GET", "POST"])
 def key_person_add(request: AuthedRequest, pk: int) -> HttpResponse:
     customer = _customer(request.user, pk, Action.CHANGE)
-    form = KeyPersonForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        outcome = _submit(
-            form, lambda: services.add_key_person(actor=request.user, customer_id=pk, data=form.service_data())
-        )
-        if outcome is Outcome.SAVED:
-            messages.success(request, _("Key person added."))
-            return redirect("customers:key_persons", pk)
-    return _form_page(
+    return _add_owned(
         request,
-        {
-            "form": form,
-            "customer": customer,
-            "title": _("Add key person"),
-            "cancel_url": reverse("customers:key_persons", args=[pk]),
-        },
+        form=KeyPersonForm(request.POST or None),
+        customer=customer,
+        add=lambda data: services.add_key_person(actor=request.user, customer_id=pk, data=data),
+        title=_("Add key person"),
+        saved_message=_("Key person added."),
+        section="customers:key_persons",
     )
 
 
@@ -531,22 +545,14 @@ def key_person_reveal(request: AuthedRequest, pk: int, person_pk: int, field: st
 @require_http_methods(["GET", "POST"])
 def statement_add(request: AuthedRequest, pk: int) -> HttpResponse:
     customer = _customer(request.user, pk, Action.CHANGE)
-    form = FinancialStatementForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        outcome = _submit(
-            form, lambda: services.add_financial_statement(actor=request.user, customer_id=pk, data=form.service_data())
-        )
-        if outcome is Outcome.SAVED:
-            messages.success(request, _("Financial statement added."))
-            return redirect("customers:financials", pk)
-    return _form_page(
+    return _add_owned(
         request,
-        {
-            "form": form,
-            "customer": customer,
-            "title": _("Add financial statement"),
-            "cancel_url": reverse("customers:financials", args=[pk]),
-        },
+        form=FinancialStatementForm(request.POST or None),
+        customer=customer,
+        add=lambda data: services.add_financial_statement(actor=request.user, customer_id=pk, data=data),
+        title=_("Add financial statement"),
+        saved_message=_("Financial statement added."),
+        section="customers:financials",
     )
 
 
@@ -575,22 +581,14 @@ def statement_edit(request: AuthedRequest, pk: int, statement_pk: int) -> HttpRe
 @require_http_methods(["GET", "POST"])
 def relationship_add(request: AuthedRequest, pk: int) -> HttpResponse:
     customer = _customer(request.user, pk, Action.CHANGE)
-    form = RelationshipForm(request.POST or None, user=request.user, customer=customer)
-    if request.method == "POST" and form.is_valid():
-        outcome = _submit(
-            form, lambda: services.add_relationship(actor=request.user, customer_id=pk, data=form.service_data())
-        )
-        if outcome is Outcome.SAVED:
-            messages.success(request, _("Relationship added."))
-            return redirect("customers:relationships", pk)
-    return _form_page(
+    return _add_owned(
         request,
-        {
-            "form": form,
-            "customer": customer,
-            "title": _("Add relationship"),
-            "cancel_url": reverse("customers:relationships", args=[pk]),
-        },
+        form=RelationshipForm(request.POST or None, user=request.user, customer=customer),
+        customer=customer,
+        add=lambda data: services.add_relationship(actor=request.user, customer_id=pk, data=data),
+        title=_("Add relationship"),
+        saved_message=_("Relationship added."),
+        section="customers:relationships",
     )
 
 
