@@ -10,6 +10,7 @@ from typing import Any
 
 from rmdesk.core.identifiers import make_credit_code
 from rmdesk.customers.models import Customer, CustomerCoRM
+from rmdesk.customers.search_index import index_customer
 from rmdesk.org.models import OrgUnit, User
 
 _codes = itertools.count(1)
@@ -64,7 +65,8 @@ def make_user(username: str, role: str, unit: OrgUnit | None) -> User:
 
 
 def make_customer(rm: User, *, name: str | None = None, co_rms: tuple[User, ...] = (), **fields: Any) -> Customer:
-    """A customer filed under `rm`'s unit, written directly (tests of services use the services)."""
+    """A customer filed under `rm`'s unit, written directly (tests of services use the services), with its
+    quick-search rows, as every loader must write them."""
     n = next(_codes)
     customer = Customer.objects.create(
         name=name or f"测试客户{n}有限公司",
@@ -76,6 +78,7 @@ def make_customer(rm: User, *, name: str | None = None, co_rms: tuple[User, ...]
     )
     for co_rm in co_rms:
         CustomerCoRM.objects.create(customer=customer, user=co_rm)
+    index_customer(customer)
     return customer
 
 

@@ -36,15 +36,27 @@ class RestrictedQuerySet(models.QuerySet[M]):
     Models set `scope_root` ("" on Customer, "customer__" on what belongs to a customer).
     """
 
+    # The scope restrict() applied, kept through further filtering: search plans differently for one RM's book
+    # (filter its few rows) than for a unit or the whole bank (walk the search indexes).
+    scope: Scope | None = None
+
     def restrict(self, user: Any, action: Action | str = Action.VIEW) -> Self:
         scope = scope_for(user, action)
         if scope.nothing:
-            return self.none()
-        if scope.everything:
-            return self.all()
-        root: str = getattr(self.model, "scope_root", "")
-        co_rm_model = _co_rm_model(self.model, root)
-        return self.filter(customer_q(scope, root=root, co_rm_model=co_rm_model))
+            restricted = self.none()
+        elif scope.everything:
+            restricted = self.all()
+        else:
+            root: str = getattr(self.model, "scope_root", "")
+            co_rm_model = _co_rm_model(self.model, root)
+            restricted = self.filter(customer_q(scope, root=root, co_rm_model=co_rm_model))
+        restricted.scope = scope
+        return restricted
+
+    def _clone(self) -> Self:  # Django's private copy step, which every filter(), all() and slice goes through
+        clone = super()._clone()  # type: ignore[misc]
+        clone.scope = self.scope
+        return clone
 
 
 def _co_rm_model(model: type[models.Model], root: str) -> type[models.Model]:

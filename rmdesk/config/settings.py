@@ -142,6 +142,10 @@ MEDIA_ROOT = DATA_DIR / "documents"
 MEDIA_URL = "/documents/"  # never served directly: downloads go through a scoped view
 DOCUMENT_MAX_BYTES = env.env_int("RMDESK_DOCUMENT_MAX_MB", 20, minimum=1) * 1024 * 1024
 DOCUMENT_EXTENSIONS = env.env_list("RMDESK_DOCUMENT_EXTENSIONS", ["pdf", "jpg", "jpeg", "png", "xlsx", "docx", "ofd"])
+# Customer imports: uploads wait under the data directory for the background worker (`rmdesk db_worker`).
+IMPORT_DIR = DATA_DIR / "imports"
+IMPORT_MAX_BYTES = env.env_int("RMDESK_IMPORT_MAX_MB", 20, minimum=1) * 1024 * 1024
+IMPORT_MAX_ROWS = env.env_int("RMDESK_IMPORT_MAX_ROWS", 200_000, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

@@ -41,11 +41,16 @@ def decode_cursor(cursor: str) -> int:
         raise DomainError(message, fields={"cursor": [str(message)]}) from None
 
 
-def keyset_page(queryset: QuerySet[M], *, limit: int, cursor: str | None) -> Page[M]:
-    """The next `limit` rows by ascending id after `cursor`."""
+def check_limit(limit: int) -> None:
+    """A page size outside 1…MAX_LIMIT is a field error."""
     if not 1 <= limit <= MAX_LIMIT:
         message = _("Enter a limit between 1 and %(max)d.") % {"max": MAX_LIMIT}
         raise DomainError(message, fields={"limit": [str(message)]})
+
+
+def keyset_page(queryset: QuerySet[M], *, limit: int, cursor: str | None) -> Page[M]:
+    """The next `limit` rows by ascending id after `cursor`."""
+    check_limit(limit)
     if cursor:
         queryset = queryset.filter(pk__gt=decode_cursor(cursor))
     rows = list(queryset.order_by("pk")[: limit + 1])

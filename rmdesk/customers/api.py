@@ -16,7 +16,7 @@ from rmdesk.access.policy import Action
 from rmdesk.core.api import ERRORS, amount_in, amount_out
 from rmdesk.core.errors import NotFoundError
 from rmdesk.core.money import ratio
-from rmdesk.core.pagination import keyset_page
+from rmdesk.core.pagination import check_limit, keyset_page
 from rmdesk.core.reference import city_label, division_label
 from rmdesk.customers import services
 from rmdesk.customers.filters import CustomerFilter
@@ -149,13 +149,32 @@ class CustomerQuery(Schema):
     include_archived: bool = False
 
 
-@router.get("/customers", response={200: CustomerPage, **ERRORS}, summary="List customers in your scope")
+@router.get(
+    "/customers",
+    response={200: CustomerPage, **ERRORS},
+    summary="List customers in your scope",
+    description=(
+        "Without `q`: the customers in your scope that pass the filters, by ascending id, `limit` per page; pass "
+        "`next_cursor` back as `cursor` for the next page.\n\n"
+        "With `q` (quick search): the `limit` best matches in your scope, most relevant first, and `next_cursor` "
+        "is always null (a search is not paged: type more to narrow it). `q` is read after NFKC normalisation "
+        "(full-width → half-width) with spaces removed: Chinese text matches inside names from 2 characters "
+        "(1 character: names starting with it); ASCII letters and digits match the start of the full pinyin, "
+        "pinyin initials from the first or a later character (hxkj), or the start of the credit code. Ranking: "
+        "exact name or code, then prefixes, then matches inside; shorter names first, then older customers."
+    ),
+)
 def list_customers(request: HttpRequest, query: Query[CustomerQuery]) -> Any:
     params = query.model_dump(exclude_none=True, exclude={"limit", "cursor"})
     customer_filter = CustomerFilter(params)
     if not customer_filter.is_valid():
         raise ValidationError(customer_filter.error_fields())
-    queryset = customer_filter.apply(Customer.objects.restrict(_actor(request), Action.VIEW))
+    restricted = Customer.objects.restrict(_actor(request), Action.VIEW)
+    if customer_filter.is_search:
+        check_limit(query.limit)
+        ranked = customer_filter.apply(restricted, limit=query.limit)
+        return {"items": [customer_out(c) for c in _with_people(ranked)], "next_cursor": None}
+    queryset = customer_filter.apply(restricted)
     page = keyset_page(_with_people(queryset), limit=query.limit, cursor=query.cursor)
     return {"items": [customer_out(c) for c in page.items], "next_cursor": page.next_cursor}
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from rmdesk.core.reference import industries, province_name, regions, section_name
 from rmdesk.customers.choices import EnterpriseSize, LifecycleStatus, Tier
 from rmdesk.customers.models import Customer, rating_choices
+from rmdesk.customers.queries import SEARCH_LIMIT, ranked_ids
+from rmdesk.customers.search import read_query
 
 
 def _blank(choices: Any) -> list[tuple[str, Any]]:
@@ -28,7 +30,12 @@ def _province_choices() -> list[tuple[str, str]]:
 class CustomerFilter(forms.Form):
     """Validated list filters; unknown values are field errors, never a 500 or a silent empty list."""
 
-    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=100,
+        help_text=_("Name (from 2 characters), pinyin, initials or credit code."),
+    )
     status = forms.ChoiceField(label=_("Lifecycle status"), required=False, choices=_blank(LifecycleStatus.choices))
     tier = forms.ChoiceField(label=_("Tier"), required=False, choices=_blank(Tier.choices))
     size = forms.ChoiceField(label=_("Enterprise size"), required=False, choices=_blank(EnterpriseSize.choices))
@@ -44,8 +51,16 @@ class CustomerFilter(forms.Form):
         self.fields["industry_section"].choices = _blank(_section_choices())  # type: ignore[attr-defined]
         self.fields["province"].choices = _blank(_province_choices())  # type: ignore[attr-defined]
 
-    def apply(self, queryset: QuerySet[Customer]) -> QuerySet[Customer]:
-        """Narrow an already restricted queryset; call only after is_valid()."""
+    @property
+    def is_search(self) -> bool:
+        """Whether a quick-search query was given: the result is then the best matches, ranked, not a list."""
+        return read_query(self.cleaned_data.get("q") or "") is not None
+
+    def apply(self, queryset: QuerySet[Customer], *, limit: int = SEARCH_LIMIT) -> QuerySet[Customer]:
+        """Narrow an already restricted queryset; call only after is_valid().
+
+        With a search query, the result is the `limit` best matches in rank order (see customers.queries).
+        """
         data = self.cleaned_data
         if not data.get("include_archived"):
             queryset = queryset.filter(archived_at__isnull=True)
@@ -59,9 +74,10 @@ class CustomerFilter(forms.Form):
             queryset = queryset.filter(region__startswith=data["province"])
         if data.get("primary_rm"):
             queryset = queryset.filter(primary_rm_id=data["primary_rm"])
-        if data.get("q"):
-            term = data["q"].strip()
-            queryset = queryset.filter(Q(name__icontains=term) | Q(credit_code__startswith=term.upper()))
+        if self.is_search:
+            ids = ranked_ids(queryset, data["q"], limit=limit)
+            rank = Case(*(When(pk=pk, then=Value(i)) for i, pk in enumerate(ids)), output_field=IntegerField())
+            queryset = queryset.filter(pk__in=ids).order_by(rank) if ids else queryset.none()
         return queryset
 
     def error_fields(self) -> dict[str, list[str]]:

@@ -20,6 +20,7 @@ from rmdesk.core import validators
 from rmdesk.core.models import VersionedModel
 from rmdesk.customers import services
 from rmdesk.customers.choices import DocumentKind
+from rmdesk.customers.imports.readers import FileRejected, check_file
 from rmdesk.customers.models import Customer, Document, FinancialStatement, KeyPerson, Relationship
 from rmdesk.org.choices import Role, UnitLevel
 from rmdesk.org.models import OrgUnit, User
@@ -316,3 +317,32 @@ class ArchiveForm(forms.Form):
     """The confirm step of archiving; the version makes a stale confirmation a conflict."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, required=False)
+
+
+class ImportForm(forms.Form):
+    """An import file and whether to keep its good rows when others are rejected."""
+
+    file = forms.FileField(label=_("File"))
+    partial = forms.BooleanField(
+        label=_("Keep the good rows"),
+        required=False,
+        help_text=_("Without this, one rejected row stops the import and nothing is saved."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].widget.attrs["accept"] = ".xlsx,.csv"
+        self.fields["file"].help_text = _(".xlsx or .csv; at most %(mb)d MB and %(rows)s rows.") % {
+            "mb": settings.IMPORT_MAX_BYTES // (1024 * 1024),
+            "rows": f"{settings.IMPORT_MAX_ROWS:,}",
+        }
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        head = upload.read(8)
+        upload.seek(0)
+        try:
+            check_file(name=upload.name or "", size=upload.size, head=head, max_bytes=settings.IMPORT_MAX_BYTES)
+        except FileRejected as error:
+            raise ValidationError(error.message) from None
+        return upload

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Length
 from django.utils.translation import gettext_lazy as _
 
 from rmdesk.access.querysets import RestrictedQuerySet
@@ -77,6 +79,8 @@ class Customer(VersionedModel):
         related_name="co_customers",
         blank=True,
     )
+    # The name as quick search compares it (rmdesk.customers.search.normalize); written with the search keys.
+    search_name = models.CharField(max_length=400, blank=True, editable=False)
 
     objects = RestrictedQuerySet.as_manager()
     scope_root = ""
@@ -87,6 +91,10 @@ class Customer(VersionedModel):
         indexes = [
             models.Index(fields=["primary_rm", "status"], name="customer_rm_status"),
             models.Index(fields=["owning_unit", "status"], name="customer_unit_status"),
+            # Exact matches of quick search.
+            models.Index(fields=["search_name"], name="customer_search_name"),
+            # Search results rank shorter names first, then older customers: a walk in this order stops early.
+            models.Index(Length("search_name"), F("id"), name="customer_search_rank"),
         ]
 
     def __str__(self) -> str:
@@ -112,6 +120,62 @@ class CustomerCoRM(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.customer_id}"
+
+
+def _visibility_unit() -> Any:
+    # Copied from the customer (its owning unit, and its co-RMs' units) when the rows are written; no constraint:
+    # these rows are derived data, rebuilt by `rmdesk reindex-search`, and bulk loads write them first.
+    return models.ForeignKey(
+        "org.OrgUnit", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, null=True, related_name="+"
+    )
+
+
+class CustomerNameGram(models.Model):
+    """A window of a customer's normalised name, for quick search: 华兴 in 杭州华兴科技 (and 杭 alone at 0).
+
+    One row per window and per unit whose head sees the customer. name_gram_rank keeps a gram's rows in search
+    rank (shorter names first) and carries the unit and offset, so a walk for the best matches of a unit's scope
+    filters on index entries alone and stops at the first `limit` found.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="name_grams", db_index=False)
+    unit = _visibility_unit()
+    position = models.PositiveSmallIntegerField()
+    gram = models.CharField(max_length=2)
+    name_length = models.PositiveSmallIntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["gram", "name_length", "customer", "unit", "position"], name="name_gram_rank"),
+            models.Index(fields=["gram", "unit", "name_length", "customer", "position"], name="name_gram_unit"),
+            models.Index(fields=["customer", "gram", "position"], name="name_gram_customer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}@{self.position}: {self.gram}"
+
+
+class CustomerSearchKey(models.Model):
+    """A key of a customer for quick search: "p" + full pinyin, "i" + initials from one of its characters on,
+    or "c" + credit code; one row per key and per unit whose head sees the customer.
+
+    Plain ASCII, so a prefix is a range on a B-tree in any collation.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="search_keys", db_index=False)
+    unit = _visibility_unit()
+    key = models.CharField(max_length=48)
+    position = models.PositiveSmallIntegerField()  # 0: from the first character (a prefix match)
+    name_length = models.PositiveSmallIntegerField()  # so that matches rank on the index alone
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["unit", "key", "name_length", "customer", "position"], name="search_key_unit"),
+            models.Index(fields=["customer", "key", "position", "name_length"], name="search_key_customer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}@{self.position}: {self.key}"
 
 
 class CustomerOwned(models.Model):

@@ -28,6 +28,7 @@ from rmdesk.customers.models import (
     KeyPerson,
     Relationship,
 )
+from rmdesk.customers.search_index import index_customer
 from rmdesk.org.choices import Role
 from rmdesk.org.models import OrgUnit, User
 
@@ -232,6 +233,7 @@ def create_customer(*, actor: User, data: dict[str, Any], co_rms: Iterable[User]
     after = _snapshot(customer, CUSTOMER_FIELDS)
     record(actor=actor, action="customer.create", obj=customer, customer_id=customer.pk, changes=diff({}, after))
     _set_co_rms(actor, customer, co_rms)
+    index_customer(customer)
     return customer
 
 
@@ -242,6 +244,7 @@ def update_customer(
     """Change master data (and, if given, the co-RMs); a stale `version` is a conflict and nothing is written."""
     customer = _customer_for(actor, customer_id, Action.CHANGE, lock=True)
     _check_reassignment(actor, customer, data)
+    found_by = _found_by(customer)
     customer = _update_versioned(
         actor=actor,
         obj=customer,
@@ -253,7 +256,14 @@ def update_customer(
     )
     if co_rms is not None:
         _set_co_rms(actor, customer, co_rms)
+    if co_rms is not None or _found_by(customer) != found_by:
+        index_customer(customer)
     return customer
+
+
+def _found_by(customer: Customer) -> tuple[str, str, int]:
+    """What quick search finds a customer by (besides its co-RMs): when it changes, its search rows are rewritten."""
+    return customer.name, customer.credit_code, customer.owning_unit_id
 
 
 def _set_co_rms(actor: User, customer: Customer, users: Iterable[User]) -> None:
@@ -286,6 +296,7 @@ def set_co_rms(*, actor: User, customer_id: int, version: int, users: Iterable[U
     _set_co_rms(actor, customer, users)
     customer.version += 1
     customer.save(update_fields=["version", "updated_at"])
+    index_customer(customer)  # the co-RMs' units see the customer in quick search
     return customer
 
 

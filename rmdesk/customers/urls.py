@@ -2,13 +2,19 @@ from django.urls import path
 
 from rmdesk.customers import views
 from rmdesk.customers.exports import export_view
+from rmdesk.customers.imports import views as import_views
 
 app_name = "customers"
 
 urlpatterns = [
     path("", views.customer_list, name="list"),
+    path("quick-search/", views.quick_search, name="quick_search"),
     path("new/", views.customer_create, name="create"),
     path("export.xlsx", export_view, name="export"),
+    path("import/", import_views.import_page, name="import"),
+    path("import/template.xlsx", import_views.import_template, name="import_template"),
+    path("import/<uuid:job>/", import_views.import_status, name="import_status"),
+    path("import/<uuid:job>/errors.xlsx", import_views.import_errors, name="import_errors"),
     path("<int:pk>/", views.customer_detail, name="detail"),
     # Each section of the 360° page is also its own partial, rendered by the same view.
     path("<int:pk>/key-persons/", views.customer_detail, {"section": "key_persons"}, name="key_persons"),

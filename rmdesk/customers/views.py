@@ -46,9 +46,13 @@ from rmdesk.customers.forms import (
     saved_values,
 )
 from rmdesk.customers.models import Customer, Document, FinancialStatement, KeyPerson, Relationship
+from rmdesk.customers.queries import SEARCH_LIMIT, search_customers
+from rmdesk.customers.search import read_query
 from rmdesk.org.models import User
 
 PAGE_SIZE = 50
+QUICK_RESULTS = 8  # in the header drop-down
+QUERY_LENGTH = 100  # as the list's search field accepts
 # The filter form's drop-downs, in the order they are laid out.
 SELECT_FILTERS = ("status", "tier", "size", "credit_rating", "industry_section", "province")
 TIMELINE_LENGTH = 100
@@ -145,8 +149,12 @@ def customer_list(request: AuthedRequest) -> HttpResponse:
     queryset: QuerySet[Customer] = Customer.objects.restrict(request.user, Action.VIEW)
     # A bad filter value shows its field error over an empty list rather than everything or a 500.
     queryset = customer_filter.apply(queryset) if customer_filter.is_valid() else queryset.none()
-    queryset = queryset.select_related("primary_rm", "owning_unit").order_by("name", "pk")
+    searching = customer_filter.is_valid() and customer_filter.is_search
+    if not searching:
+        queryset = queryset.order_by("name", "pk")  # a search comes ranked, best match first
+    queryset = queryset.select_related("primary_rm", "owning_unit")
     context = {
+        "search": _search_notes(customer_filter, queryset) if searching else None,
         "customer_filter": customer_filter,
         "select_filters": [customer_filter[name] for name in SELECT_FILTERS],
         # On a phone the drop-downs fold away unless one of them is in use.
@@ -156,6 +164,30 @@ def customer_list(request: AuthedRequest) -> HttpResponse:
         "may_export": may(request.user, Action.EXPORT),
     }
     return render_page_or_partial(request, "customers/list.html", "customers/partials/list_rows.html", context)
+
+
+def _search_notes(customer_filter: CustomerFilter, results: QuerySet[Customer]) -> dict[str, Any]:
+    """What to tell the user about a search: only the best matches are listed; one character only finds prefixes."""
+    query = read_query(customer_filter.cleaned_data["q"])
+    return {
+        "limit": SEARCH_LIMIT,
+        "full": results.count() >= SEARCH_LIMIT,
+        "prefix_only": query is not None and not query.substring,
+    }
+
+
+@login_required
+@require_GET
+def quick_search(request: AuthedRequest) -> HttpResponse:
+    """The header box's drop-down: the best few matches among the customers the user may see (htmx partial)."""
+    q = request.GET.get("q", "")[:QUERY_LENGTH]
+    query = read_query(q)
+    customers: list[Customer] = []
+    if query is not None:
+        visible = Customer.objects.restrict(request.user, Action.VIEW).filter(archived_at__isnull=True)
+        customers = search_customers(visible.select_related("owning_unit"), q, limit=QUICK_RESULTS)
+    context = {"q": q, "query": query, "customers": customers}
+    return render(request, "customers/partials/quick_results.html", context)
 
 
 # --- the 360° page -------------------------------------------------------------------------------------------

@@ -1,15 +1,24 @@
 """Plausible Chinese company names, person names, job titles and preference notes for the demo bank.
 
 Every function draws only from the ``random.Random`` it is given, so a seed gives the same names on every
-run and machine. Nothing here touches the database.
+run and machine. Nothing here touches the database. A million-customer bank draws some five million names,
+so indexes are drawn as `int(rng.random() * n)` rather than through `rng.choice` and `rng.sample`.
 """
 
 from __future__ import annotations
 
 import random
-from itertools import accumulate
+from collections.abc import Sequence
+from typing import TypeVar
 
 from rmdesk.customers.choices import EnterpriseSize, KeyPersonRole
+
+T = TypeVar("T")
+
+
+def _pick(rng: random.Random, values: Sequence[T]) -> T:
+    return values[int(rng.random() * len(values))]
+
 
 # --- trade names 字号 ---------------------------------------------------------------------------------
 
@@ -159,8 +168,8 @@ SURNAMES: tuple[tuple[str, int], ...] = (
     ("戴", 3),
     ("范", 3),
 )
-_SURNAME_VALUES = tuple(s for s, _ in SURNAMES)
-_SURNAME_CUM_WEIGHTS = tuple(accumulate(w for _, w in SURNAMES))
+# Each surname as often as its weight: one index into this draws a surname by frequency.
+_SURNAME_TABLE = tuple(surname for surname, weight in SURNAMES for _ in range(weight))
 
 GIVEN_NAME_CHARS = (
     "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚英华建文辉玉萍红燕鹏飞俊斌宇浩凯健峰林波志国春晓海亮"
@@ -222,14 +231,16 @@ def _ordinal(number: int) -> str:
 def trade_name(rng: random.Random) -> str:
     """A 字号: mostly from the curated list, otherwise a pair of auspicious characters."""
     if rng.random() < 0.6:
-        return rng.choice(TRADE_NAMES)
-    first, second = rng.sample(TRADE_NAME_CHARS, 2)
-    return first + second
+        return _pick(rng, TRADE_NAMES)
+    # Two different characters: the second is drawn from the others.
+    first = int(rng.random() * len(TRADE_NAME_CHARS))
+    second = int(rng.random() * (len(TRADE_NAME_CHARS) - 1))
+    return TRADE_NAME_CHARS[first] + TRADE_NAME_CHARS[second + (second >= first)]
 
 
 def industry_word(rng: random.Random, division: str) -> str:
     """A word naming what a firm of this GB/T 4754 division does (34 → 精密机械)."""
-    return rng.choice(INDUSTRY_WORDS.get(division, FALLBACK_INDUSTRY_WORDS))
+    return _pick(rng, INDUSTRY_WORDS.get(division, FALLBACK_INDUSTRY_WORDS))
 
 
 def _legal_form(rng: random.Random, size: str) -> str:
@@ -294,9 +305,12 @@ class CompanyNames:
 
 def person_name(rng: random.Random) -> str:
     """A common surname (by frequency) and one or two given-name characters."""
-    surname = rng.choices(_SURNAME_VALUES, cum_weights=_SURNAME_CUM_WEIGHTS)[0]
-    given_length = 1 if rng.random() < 0.3 else 2
-    return surname + "".join(rng.choice(GIVEN_NAME_CHARS) for _ in range(given_length))
+    random_ = rng.random
+    surname = _SURNAME_TABLE[int(random_() * len(_SURNAME_TABLE))]
+    given = GIVEN_NAME_CHARS[int(random_() * len(GIVEN_NAME_CHARS))]
+    if random_() < 0.3:
+        return surname + given
+    return surname + given + GIVEN_NAME_CHARS[int(random_() * len(GIVEN_NAME_CHARS))]
 
 
 def job_title(rng: random.Random, role: str, size: str) -> str:
@@ -304,13 +318,19 @@ def job_title(rng: random.Random, role: str, size: str) -> str:
     if role == KeyPersonRole.LEGAL_REPRESENTATIVE:
         # Small firms usually have an executive director (执行董事) instead of a board.
         options = ("董事长", "董事长兼总经理", "总经理") if size in _BIG else ("执行董事兼总经理", "总经理", "执行董事")
-        return rng.choice(options)
+        return _pick(rng, options)
     if role == KeyPersonRole.FINANCE_HEAD and size == EnterpriseSize.LARGE and rng.random() < 0.2:
         return "总会计师"
-    return rng.choice(_TITLES.get(role, ("经理",)))
+    return _pick(rng, _TITLES.get(role, ("经理",)))
 
 
 def preferences(rng: random.Random) -> str:
     """A short note on how the person decides and likes to be approached, e.g. 注重长期合作，决策谨慎."""
-    groups = rng.sample(PREFERENCE_GROUPS, rng.randint(2, 3))
-    return "，".join(rng.choice(group) for group in groups)
+    # Two or three different groups: a partial shuffle of the group numbers.
+    order = list(range(len(PREFERENCE_GROUPS)))
+    phrases = []
+    for n in range(2 if rng.random() < 0.5 else 3):
+        swap = n + int(rng.random() * (len(order) - n))
+        order[n], order[swap] = order[swap], order[n]
+        phrases.append(_pick(rng, PREFERENCE_GROUPS[order[n]]))
+    return "，".join(phrases)

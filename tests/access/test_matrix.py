@@ -142,9 +142,14 @@ def _export(client: Client, user: User) -> tuple[int, bytes]:
             view_response = export_view(request)
         except Http404:
             return 404, b""
-        return view_response.status_code, view_response.content
+        return view_response.status_code, _body(view_response)
     response = client.get(url)
-    return response.status_code, response.content
+    return response.status_code, _body(response)
+
+
+def _body(response: Any) -> bytes:
+    """The response's bytes, whether it was streamed (the export is) or not."""
+    return b"".join(response.streaming_content) if response.streaming else response.content
 
 
 def _credit_codes_in(workbook_bytes: bytes) -> set[str]:

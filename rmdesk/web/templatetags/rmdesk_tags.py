@@ -182,6 +182,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "customer.co_rms": _("Co-RMs changed"),
     "customer.archive": _("Customer file archived"),
     "customer.export": _("Customer data exported"),
+    "customer.import": _("Customers imported"),
     "key_person.create": _("Key person added"),
     "key_person.update": _("Key person changed"),
     "key_person.archive": _("Key person archived"),

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
+import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
@@ -42,6 +45,14 @@ class Command(BaseCommand):
             default=None,
             help="gunicorn worker processes (default: 2 × cores + 1, at most 8)",
         )
+        # One machine on SQLite runs everything from this one command, background jobs (imports) included; a
+        # PostgreSQL deployment runs `rmdesk db_worker` as its own service instead.
+        parser.add_argument(
+            "--worker",
+            action=argparse.BooleanOptionalAction,
+            default=str(settings.DATABASES["default"]["ENGINE"]).endswith("sqlite3"),
+            help="also run one background-job worker (rmdesk db_worker); default: on with SQLite",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from django.core.wsgi import get_wsgi_application
@@ -65,4 +76,25 @@ class Command(BaseCommand):
                 return application
 
         self.stdout.write(f"rmdesk serving on http://{bind} with {workers} workers (Ctrl-C stops)")
-        Server().run()
+        job_worker = None
+        if options["worker"]:
+            command = [sys.executable, "-m", "rmdesk", "db_worker", "--no-startup-delay", "--verbosity", "0"]
+            job_worker = subprocess.Popen(command)  # noqa: S603 (our own interpreter and command)
+            self.stdout.write("background jobs: one rmdesk db_worker")
+        master = os.getpid()
+        try:
+            Server().run()
+        finally:
+            # gunicorn's forked workers leave through this frame too: only the master stops the job worker.
+            if job_worker is not None and os.getpid() == master:
+                _stop(job_worker)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Let a running job finish for a while; a job cut off after that rolls back, leaving nothing half-written."""
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

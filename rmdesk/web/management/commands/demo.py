@@ -12,8 +12,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from rmdesk.customers.models import Customer
 from rmdesk.demo.builder import DEFAULT_SEED, DEMO_PASSWORD, DEMO_USERS, DemoBankError, build_demo_bank
+from rmdesk.demo.progress import ProgressBar
 
-STAGES = {"org": "org units", "users": "users", "customers": "customers", "tasks": "tasks"}
 COUNT_LABELS = {
     "org_units": "org units",
     "co_rms": "co-RM links",
@@ -80,26 +80,18 @@ class Command(BaseCommand):
     def _load(self, *, customers: int, seed: int) -> None:
         started = time.monotonic()
 
-        interactive = self.stderr.isatty()
-
-        def progress(stage: str, done: int, total: int) -> None:
-            line = f"Loading the demo bank: {STAGES.get(stage, stage)} {done}/{total}"
+        def write(text: str) -> None:
             # style_func=str: progress is not an error, so it must not come out in the error colour.
-            if interactive:
-                # One line rewritten in place (\033[K clears what a longer line left behind).
-                self.stderr.write(f"\r{line}\033[K", style_func=str, ending="")
-                self.stderr.flush()
-            elif done == total:
-                # In a log, one line per finished stage instead of a thousand carriage returns.
-                self.stderr.write(line, style_func=str)
+            self.stderr.write(text, style_func=str, ending="")
+            self.stderr.flush()
 
+        progress = ProgressBar(write, interactive=self.stderr.isatty())
         try:
             summary = build_demo_bank(customers=customers, seed=seed, progress=progress)
         except DemoBankError as exc:
             raise CommandError(f"cannot load the demo bank: {exc}") from None
         finally:
-            if interactive:
-                self.stderr.write("", style_func=str)
+            progress.close()
         counts = ", ".join(f"{count} {COUNT_LABELS.get(name, name)}" for name, count in summary.as_dict().items())
         self.stdout.write(f"Demo bank loaded in {time.monotonic() - started:.1f} s (seed {seed}): {counts}.")
 

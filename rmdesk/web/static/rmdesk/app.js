@@ -70,6 +70,40 @@
     if (password) { password.focus(); }
   });
 
+  // --- the header's quick search: its drop-down follows the keys ---------------------------------------------
+  // After a short pause in typing, the box fetches its partial (the best matches) into the element it controls;
+  // Enter submits the form to the full ranked list. fetch rather than htmx: leaving the page while a request is
+  // out aborts it, and htmx reports every aborted request as a console error.
+  var quickTimer = null;
+  var quickController = null;
+
+  function quickSearch(box) {
+    var results = document.getElementById(box.getAttribute("aria-controls"));
+    if (!results || !window.fetch) { return; }
+    if (quickController) { quickController.abort(); }
+    var controller = window.AbortController ? new AbortController() : null;
+    quickController = controller;
+    var url = box.dataset.rmQuickSearch + "?q=" + encodeURIComponent(box.value);
+    window.fetch(url, { credentials: "same-origin", signal: controller ? controller.signal : undefined })
+      .then(function (response) { return response.ok ? response.text() : ""; })
+      .then(function (html) { if (quickController === controller) { results.innerHTML = html; } })
+      .catch(function () { /* aborted: a newer keystroke, or the user left the page */ });
+  }
+
+  document.addEventListener("input", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches("[data-rm-quick-search]")) { return; }
+    window.clearTimeout(quickTimer);
+    quickTimer = window.setTimeout(function () { quickSearch(box); }, 250);
+  });
+
+  document.addEventListener("submit", function (event) {
+    if (event.target.querySelector && event.target.querySelector("[data-rm-quick-search]")) {
+      window.clearTimeout(quickTimer);
+      if (quickController) { quickController.abort(); }
+    }
+  });
+
   // --- htmx ------------------------------------------------------------------------------------------------
   function showError() {
     var messages = document.getElementById("messages");

@@ -1,0 +1,140 @@
+"""Where an uploaded import waits for the worker, and how its job reports progress: files in IMPORT_DIR.
+
+Per job (a random UUID, never the user's file name):
+- `<job>.xlsx|.csv` the upload, deleted once the job has run;
+- `<job>.meta.json` who started it, in which language, with which options — written by the request only;
+- `<job>.json` state and progress — written by the worker only, each time whole, through a rename, so
+  the page polling it never reads half a file;
+- `<job>-errors.xlsx` the rejected rows with their errors, when there are any.
+One writer per file, so the request and the worker never overwrite each other.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.utils import timezone
+
+ALLOWED_EXTENSIONS = (".xlsx", ".csv")
+# The worker rewrites the progress file at most this often.
+PROGRESS_INTERVAL_SECONDS = 0.5
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+@dataclass(frozen=True)
+class ImportJob:
+    id: str
+
+    @classmethod
+    def create(cls, *, user_id: int, upload: UploadedFile, partial: bool, language: str) -> ImportJob:
+        """Store the upload under a generated name and describe the job; the caller enqueues it."""
+        job = cls(str(uuid.uuid4()))
+        name = PurePath(upload.name or "").name
+        extension = PurePath(name).suffix.lower()
+        directory = Path(settings.IMPORT_DIR)
+        directory.mkdir(parents=True, exist_ok=True)
+        with (directory / f"{job.id}{extension}").open("xb") as stream:
+            for chunk in upload.chunks():
+                stream.write(chunk)
+        job._write_meta(
+            {
+                "user_id": user_id,
+                "file_name": name[:255],
+                "extension": extension,
+                "partial": partial,
+                "language": language,
+                "created_at": timezone.now().isoformat(),
+            }
+        )
+        return job
+
+    @classmethod
+    def find(cls, job_id: str) -> ImportJob | None:
+        job = cls(str(uuid.UUID(job_id)))
+        return job if job.meta_path.exists() else None
+
+    @property
+    def directory(self) -> Path:
+        return Path(settings.IMPORT_DIR)
+
+    @property
+    def meta_path(self) -> Path:
+        return self.directory / f"{self.id}.meta.json"
+
+    @property
+    def progress_path(self) -> Path:
+        return self.directory / f"{self.id}.json"
+
+    @property
+    def errors_path(self) -> Path:
+        return self.directory / f"{self.id}-errors.xlsx"
+
+    def meta(self) -> dict[str, Any]:
+        return _read_json(self.meta_path) or {}
+
+    def _write_meta(self, meta: dict[str, Any]) -> None:
+        _write_atomically(self.meta_path, json.dumps(meta, ensure_ascii=False).encode())
+
+    def set_task_result(self, result_id: str) -> None:
+        self._write_meta({**self.meta(), "task_result_id": str(result_id)})
+
+    @property
+    def upload_path(self) -> Path:
+        return self.directory / f"{self.id}{self.meta().get('extension', '')}"
+
+    def discard_upload(self) -> None:
+        """The upload holds customer data: it is deleted once imported."""
+        self.upload_path.unlink(missing_ok=True)
+
+    def state(self) -> dict[str, Any]:
+        """The worker's last report; before it starts, a queued job."""
+        return _read_json(self.progress_path) or {"state": "queued"}
+
+    def report(self, **state: Any) -> None:
+        state["updated_at"] = time.time()
+        _write_atomically(self.progress_path, json.dumps(state, ensure_ascii=False, default=str).encode())
+
+    def write_errors(self, content: bytes) -> None:
+        _write_atomically(self.errors_path, content)
+
+    def progress_reporter(self) -> Any:
+        """A progress callback for the runner that rewrites the job file at most twice a second."""
+        last_at = [0.0]
+        last_stage = [""]
+
+        def progress(stage: str, done: int, total: int) -> None:
+            now = time.monotonic()
+            if stage == last_stage[0] and now - last_at[0] < PROGRESS_INTERVAL_SECONDS and done != total:
+                return
+            last_at[0], last_stage[0] = now, stage
+            self.report(state="running", stage=stage, done=done, total=total)
+
+        return progress

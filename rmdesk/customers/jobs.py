@@ -1,0 +1,75 @@
+"""Background jobs of the customer archive (django-tasks; run by `rmdesk db_worker` in production)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from itertools import islice
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django_tasks import task
+
+from rmdesk.core.errors import NotFoundError
+from rmdesk.customers.imports.readers import FileRejected
+from rmdesk.customers.imports.runner import rejects_workbook, run_import
+from rmdesk.customers.imports.store import ImportJob
+from rmdesk.org.models import User
+
+logger = logging.getLogger(__name__)
+
+# The status page lists this many row errors; the error file holds them all.
+ERRORS_SHOWN = 1000
+
+
+@task()
+def import_customers(job_id: str) -> dict[str, Any]:
+    """Import an uploaded file as the user who uploaded it, reporting progress to the job's file."""
+    job = ImportJob(job_id)
+    meta = job.meta()
+    with translation.override(meta.get("language") or None):
+        job.report(state="running", stage="reading", done=0, total=0)
+        user = User.objects.filter(pk=int(meta.get("user_id") or 0), is_active=True).first()
+        try:
+            if user is None:
+                raise NotFoundError()
+            result = run_import(
+                actor=user,
+                path=job.upload_path,
+                file_name=meta.get("file_name"),
+                partial=bool(meta.get("partial")),
+                progress=job.progress_reporter(),
+            )
+        except FileRejected as error:
+            job.report(state="rejected", message=error.message)
+            return {"state": "rejected"}
+        except NotFoundError:
+            job.report(state="rejected", message=_("You may not import customers."))
+            return {"state": "rejected"}
+        except Exception:
+            logger.exception("import job %s failed", job_id)
+            job.report(state="failed", message=_("The import stopped because of an internal error. Nothing was saved."))
+            raise
+        finally:
+            job.discard_upload()
+        if result.rejected:
+            job.write_errors(rejects_workbook(result))
+        job.report(
+            state="done",
+            summary=result.summary(),
+            errors=[asdict(error) for error in islice(result.errors(), ERRORS_SHOWN)],
+            error_count=sum(1 for _error in result.errors()),
+        )
+        return result.summary()
+
+
+def start_import(*, actor: User, upload: UploadedFile, partial: bool) -> ImportJob:
+    """Store the upload and queue its import; the job runs in the user's language."""
+    job = ImportJob.create(
+        user_id=actor.pk, upload=upload, partial=partial, language=translation.get_language() or "zh-hans"
+    )
+    result = import_customers.enqueue(job.id)
+    job.set_task_result(result.id)
+    return job

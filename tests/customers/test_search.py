@@ -1,0 +1,479 @@
+"""Quick search: keys computed from names, queries read as typed, ranked results inside the user's scope, on every
+plan the search can take (a small scope's rows, the indexes, the rank-order walks)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+
+from rmdesk.access.policy import Action
+from rmdesk.customers import queries, services
+from rmdesk.customers.filters import CustomerFilter
+from rmdesk.customers.models import Customer, CustomerNameGram, CustomerSearchKey
+from rmdesk.customers.queries import search_customers
+from rmdesk.customers.search import (
+    MAX_READINGS,
+    Searchable,
+    bulk_search_rows,
+    next_prefix,
+    normalize,
+    read_query,
+    search_keys,
+)
+from rmdesk.customers.search_index import index_customers
+from rmdesk.org.models import User
+from tests.personas import Bank, credit_code, make_customer
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture(params=["rows", "indexes", "walks"])
+def plan(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every search test runs on each plan: a small scope's own rows, the key indexes, and rank-order walks."""
+    if request.param != "rows":
+        monkeypatch.setattr(queries, "SMALL_SCOPE", 0)
+    if request.param == "walks":
+        monkeypatch.setattr(queries, "CANDIDATES", 0)
+        monkeypatch.setattr(queries, "KEY_CANDIDATES", 0)
+    return str(request.param)
+
+
+def names(user: User, q: str, limit: int = 20) -> list[str]:
+    visible = Customer.objects.restrict(user, Action.VIEW).filter(archived_at__isnull=True)
+    return [c.name for c in search_customers(visible, q, limit=limit)]
+
+
+# --- keys (pure) ----------------------------------------------------------------------------------------------------
+
+
+def test_a_name_gives_its_full_pinyin_and_initials() -> None:
+    # when
+    keys = search_keys("华兴科技有限公司")
+    # then
+    assert (keys.name, keys.pinyin, keys.initials) == ("华兴科技有限公司", "huaxingkejiyouxiangongsi", "hxkjyxgs")
+    assert ("phuaxingkejiyouxiangongsi", 0) in keys.keys
+    # initials from every character before the legal form, none from inside it (yxgs would match everyone)
+    assert [k for k, _position in keys.keys if k.startswith("i")] == ["ihxkjyxgs", "ixkjyxgs", "ikjyxgs", "ijyxgs"]
+
+
+def test_polyphonic_characters_give_alternate_readings() -> None:
+    # when
+    chongqing = search_keys("重庆银行股份有限公司")
+    # then: the phrase-aware reading first, the other readings in use as alternates
+    assert chongqing.pinyin == "chongqingyinhanggufenyouxiangongsi"
+    assert "zhongqingyinhanggufenyouxiangongsi" in chongqing.pinyin_alternates
+    assert "chongqingyinxinggufenyouxiangongsi" in chongqing.pinyin_alternates  # 银行 read yinxing
+    assert chongqing.initials == "cqyhgfyxgs"
+    assert {"zqyhgfyxgs", "cqyxgfyxgs"} <= set(chongqing.initials_alternates)
+
+
+def test_readings_nobody_uses_are_not_alternates() -> None:
+    # when: 杭 has a rare reading kang, 技 qi, 有 wei, 司 ci in pypinyin's dictionary
+    keys = search_keys("杭州华兴科技有限公司")
+    # then
+    assert keys.pinyin == "hangzhouhuaxingkejiyouxiangongsi"
+    assert keys.pinyin_alternates == ()
+
+
+def test_a_name_full_of_polyphones_keeps_at_most_eight_readings() -> None:
+    # when
+    keys = search_keys("长乐行单朝重长乐行单朝重有限公司")
+    # then
+    assert 1 + len(keys.pinyin_alternates) == MAX_READINGS
+
+
+def test_full_width_letters_spaces_and_latin_runs_are_normalised() -> None:
+    # when
+    keys = search_keys("ＴＣＬ　华兴（杭州）科技")
+    # then
+    assert keys.name == "tcl华兴(杭州)科技"
+    assert keys.pinyin == "tclhuaxinghangzhoukeji"
+    assert keys.initials == "tclhxhzkj"
+
+
+def test_a_query_is_read_as_a_name_or_as_letters_and_digits() -> None:
+    # then
+    assert read_query(" 华 兴 ") == read_query("华兴")
+    assert read_query("华兴").kind == "name"  # type: ignore[union-attr]
+    assert read_query("ＨＸＫＪ").text == "hxkj"  # type: ignore[union-attr]
+    assert read_query("hxkj").kind == "letters"  # type: ignore[union-attr]
+    assert read_query("91330").code == "91330"  # type: ignore[union-attr]
+    assert read_query("华").substring is False  # type: ignore[union-attr]
+    assert read_query(" \u3000 ") is None
+
+
+def test_a_range_bound_stays_alphanumeric_so_any_collation_orders_it_alike() -> None:
+    # then
+    assert next_prefix("ihx") == "ihy"
+    assert next_prefix("ihz") == "ii"
+    assert next_prefix("i9") == "ia"
+    assert next_prefix("zz") is None
+
+
+def test_bulk_rows_hold_one_set_of_rows_per_unit_and_a_code_key() -> None:
+    # when
+    rows = bulk_search_rows([Searchable(7, "华兴科技有限公司", "91330100MA27XXXX0X", (3, 4, 3)), (8, "东方")])
+    # then
+    assert rows.names == [(7, "华兴科技有限公司"), (8, "东方")]
+    assert {unit for _id, unit, *_rest in rows.grams} == {3, 4, None}
+    assert (7, 3, 0, "华", 8) in rows.grams and (7, 4, 1, "兴科", 8) in rows.grams
+    assert (7, 3, "c91330100ma27xxxx0x", 0, 8) in rows.keys
+    assert (8, None, "pdongfang", 0, 2) in rows.keys
+
+
+# --- ranked search within scope ---------------------------------------------------------------------------------
+
+
+def test_two_and_three_chinese_characters_find_names_holding_them(bank: Bank, plan: str) -> None:
+    # given
+    make_customer(bank.alice, name="杭州华兴科技有限公司")
+    make_customer(bank.alice, name="华兴物流有限公司")
+    make_customer(bank.alice, name="东方华星贸易有限公司")
+    # then: the name that starts with the query first
+    assert names(bank.alice, "华兴") == ["华兴物流有限公司", "杭州华兴科技有限公司"]
+    assert names(bank.alice, "华兴科") == ["杭州华兴科技有限公司"]
+    assert names(bank.alice, "州华兴科技") == ["杭州华兴科技有限公司"]
+    assert names(bank.alice, "兴华") == []
+
+
+def test_one_chinese_character_finds_names_that_start_with_it(bank: Bank, plan: str) -> None:
+    # given
+    make_customer(bank.alice, name="华兴物流有限公司")
+    make_customer(bank.alice, name="杭州华兴科技有限公司")
+    # then
+    assert names(bank.alice, "华") == ["华兴物流有限公司"]
+
+
+def test_pinyin_initials_find_the_name_from_its_start_or_a_later_character(bank: Bank, plan: str) -> None:
+    # given
+    make_customer(bank.alice, name="杭州华兴科技有限公司")
+    make_customer(bank.alice, name="华兴科技有限公司")
+    make_customer(bank.alice, name="华星物流有限公司")
+    # then
+    assert names(bank.alice, "hxkj") == ["华兴科技有限公司", "杭州华兴科技有限公司"]
+    assert names(bank.alice, "HXKJ") == ["华兴科技有限公司", "杭州华兴科技有限公司"]
+    assert names(bank.alice, "hx") == ["华兴科技有限公司", "华星物流有限公司", "杭州华兴科技有限公司"]
+    assert names(bank.alice, "yxgs") == []  # the legal form is not a key
+
+
+def test_a_full_pinyin_prefix_finds_the_name(bank: Bank, plan: str) -> None:
+    # given
+    make_customer(bank.alice, name="华兴科技有限公司")
+    make_customer(bank.alice, name="杭州华兴科技有限公司")
+    # then
+    assert names(bank.alice, "huaxing") == ["华兴科技有限公司"]
+    assert names(bank.alice, "hangzhouhuaxingke") == ["杭州华兴科技有限公司"]
+    assert names(bank.alice, "huaxingkejiyouxiangongsi") == ["华兴科技有限公司"]
+
+
+def test_polyphonic_names_are_found_by_any_common_reading(bank: Bank, plan: str) -> None:
+    # given
+    make_customer(bank.alice, name="重庆银行股份有限公司")
+    # then
+    for q in ("chongqing", "zhongqing", "chongqingyinhang", "chongqingyinxing", "cqyh", "zqyx", "yh"):
+        assert names(bank.alice, q) == ["重庆银行股份有限公司"], q
+
+
+def test_a_credit_code_prefix_finds_the_customer_in_any_case(bank: Bank, plan: str) -> None:
+    # given
+    target = make_customer(bank.alice, name="东方机械有限公司")
+    make_customer(bank.alice, name="东方物流有限公司")
+    # then
+    assert names(bank.alice, target.credit_code[:12]) == ["东方机械有限公司"]
+    assert names(bank.alice, target.credit_code[:12].lower()) == ["东方机械有限公司"]
+    assert names(bank.alice, target.credit_code) == ["东方机械有限公司"]
+
+
+def test_full_width_and_spaced_input_finds_the_same(bank: Bank, plan: str) -> None:
+    # given
+    make_customer(bank.alice, name="华兴(杭州)科技有限公司")
+    # then
+    assert names(bank.alice, "华兴（杭州）") == ["华兴(杭州)科技有限公司"]
+    assert names(bank.alice, "华 兴") == ["华兴(杭州)科技有限公司"]
+    assert names(bank.alice, "ｈｘｈｚ") == ["华兴(杭州)科技有限公司"]
+
+
+def test_exact_then_prefix_then_substring_then_shorter_then_older(bank: Bank, plan: str) -> None:
+    # given
+    prefix_short_older = make_customer(bank.alice, name="华兴纸业有限公司")
+    inside_long = make_customer(bank.alice, name="杭州东方华兴科技有限公司")
+    inside_short = make_customer(bank.alice, name="杭州华兴有限公司")
+    prefix_long = make_customer(bank.alice, name="华兴精密机械有限公司")
+    exact = make_customer(bank.alice, name="华兴")
+    prefix_short_newer = make_customer(bank.alice, name="华兴物流有限公司")  # as long as 华兴纸业…, opened later
+    # then
+    expected = [exact, prefix_short_older, prefix_short_newer, prefix_long, inside_short, inside_long]
+    assert names(bank.alice, "华兴") == [c.name for c in expected]
+
+
+def test_the_most_relevant_twenty_come_first(bank: Bank, plan: str) -> None:
+    # given: 25 customers hold 华兴; the five longest names rank last
+    for n in range(20):
+        make_customer(bank.alice, name=f"华兴{n:02d}有限公司")
+    for n in range(5):
+        make_customer(bank.alice, name=f"杭州华兴{n:02d}号物流有限公司")
+    # when
+    found = names(bank.alice, "华兴")
+    # then
+    assert found == [f"华兴{n:02d}有限公司" for n in range(20)]
+    assert names(bank.alice, "华兴", limit=3) == ["华兴00有限公司", "华兴01有限公司", "华兴02有限公司"]
+
+
+def test_out_of_scope_customers_never_appear(bank: Bank, plan: str) -> None:
+    # given: carol (branch 2) has the better matches
+    make_customer(bank.carol, name="华兴")
+    make_customer(bank.carol, name="华兴科技有限公司")
+    mine = make_customer(bank.alice, name="杭州华兴科技有限公司")
+    # then: alice, her lead and her branch head see only branch 1's; the risk officer sees all
+    for user in (bank.alice, bank.lead, bank.head):
+        for q in ("华兴", "华", "hxkj", "huaxing", "hx", mine.credit_code[:6]):
+            assert set(names(user, q)) <= {"杭州华兴科技有限公司"}, (user, q)
+        assert names(user, "华兴") == ["杭州华兴科技有限公司"]
+    assert names(bank.carol, "华兴") == ["华兴", "华兴科技有限公司"]
+    assert names(bank.risk, "华兴") == ["华兴", "华兴科技有限公司", "杭州华兴科技有限公司"]
+    assert names(bank.admin, "华兴") == []
+
+
+def test_a_co_rm_and_the_heads_of_their_unit_find_the_customer(bank: Bank, plan: str) -> None:
+    # given: carol's customer in branch 2, with alice (branch 1) as co-RM
+    make_customer(bank.carol, name="宁波港务有限公司", co_rms=(bank.alice,))
+    # then
+    for user in (bank.alice, bank.lead, bank.head, bank.carol):
+        assert names(user, "港务") == ["宁波港务有限公司"], user
+        assert names(user, "nbgw") == ["宁波港务有限公司"], user
+    assert names(bank.bob, "港务") == []
+
+
+def test_archived_customers_are_left_out_unless_asked_for(bank: Bank, plan: str) -> None:
+    # given
+    archived = make_customer(bank.alice, name="华兴物流有限公司")
+    services.archive_customer(actor=bank.alice, customer_id=archived.pk, version=archived.version)
+    make_customer(bank.alice, name="杭州华兴科技有限公司")
+    restricted = Customer.objects.restrict(bank.alice, Action.VIEW)
+    # when
+    default = CustomerFilter({"q": "华兴"})
+    with_archived = CustomerFilter({"q": "华兴", "include_archived": "on"})
+    assert default.is_valid() and with_archived.is_valid()
+    # then
+    assert [c.name for c in default.apply(restricted)] == ["杭州华兴科技有限公司"]
+    assert [c.name for c in with_archived.apply(restricted)] == ["华兴物流有限公司", "杭州华兴科技有限公司"]
+
+
+def test_other_filters_narrow_a_search(bank: Bank, plan: str) -> None:
+    # given
+    prospect = make_customer(bank.alice, name="华兴物流有限公司")
+    Customer.objects.filter(pk=prospect.pk).update(status="prospect")
+    make_customer(bank.alice, name="杭州华兴科技有限公司")
+    customer_filter = CustomerFilter({"q": "hx", "status": "customer"})
+    assert customer_filter.is_valid()
+    # when
+    found = customer_filter.apply(Customer.objects.restrict(bank.alice, Action.VIEW))
+    # then
+    assert [c.name for c in found] == ["杭州华兴科技有限公司"]
+
+
+# --- keys follow the services -----------------------------------------------------------------------------------
+
+
+def test_a_new_customer_is_found_at_once(bank: Bank) -> None:
+    # when
+    services.create_customer(actor=bank.alice, data={"name": "华兴科技有限公司", "credit_code": credit_code()})
+    # then
+    assert names(bank.alice, "hxkj") == ["华兴科技有限公司"]
+
+
+def test_a_renamed_customer_is_found_by_its_new_name_only(bank: Bank, plan: str) -> None:
+    # given
+    customer = make_customer(bank.alice, name="华兴科技有限公司")
+    # when
+    services.update_customer(
+        actor=bank.alice, customer_id=customer.pk, version=customer.version, data={"name": "东方机械有限公司"}
+    )
+    # then
+    assert names(bank.alice, "华兴") == names(bank.alice, "hxkj") == []
+    assert names(bank.alice, "东方") == names(bank.alice, "dfjx") == ["东方机械有限公司"]
+    customer.refresh_from_db()
+    assert customer.search_name == "东方机械有限公司"
+
+
+def test_a_customer_moved_to_another_branch_is_found_there(bank: Bank, plan: str) -> None:
+    # given: a customer of bob's (branch 1), searchable by the head of branch 1
+    customer = make_customer(bank.bob, name="华兴科技有限公司")
+    head2 = User.objects.create_user(username="head2", password="x" * 20, role="branch_head", unit=bank.branch2)
+    head_office = User.objects.create_user(username="ho", password="x" * 20, role="branch_head", unit=bank.head_office)
+    assert names(bank.head, "华兴") == ["华兴科技有限公司"]
+    # when: the head office hands it to carol in branch 2
+    services.update_customer(
+        actor=head_office,
+        customer_id=customer.pk,
+        version=customer.version,
+        data={"primary_rm": bank.carol, "owning_unit": bank.team3},
+    )
+    # then
+    assert names(head2, "华兴") == names(head2, "hxkj") == ["华兴科技有限公司"]
+    assert names(bank.head, "华兴") == names(bank.head, "hxkj") == []
+
+
+def test_new_co_rms_bring_the_customer_into_their_units_search(bank: Bank, plan: str) -> None:
+    # given
+    customer = make_customer(bank.carol, name="宁波港务有限公司")
+    assert names(bank.head, "港务") == []
+    # when
+    services.set_co_rms(actor=bank.carol, customer_id=customer.pk, version=customer.version, users=[bank.alice])
+    # then
+    assert names(bank.head, "港务") == names(bank.head, "gw") == ["宁波港务有限公司"]
+
+
+def test_reindex_search_rebuilds_the_rows_of_customers_loaded_another_way(bank: Bank) -> None:
+    # given: customers written without their search rows
+    for n in range(5):
+        Customer.objects.create(
+            name=f"华兴{n}号有限公司", credit_code=credit_code(), owning_unit=bank.team1, primary_rm=bank.alice
+        )
+    assert names(bank.alice, "华兴") == []
+    out = io.StringIO()
+    # when
+    call_command("reindex-search", "--batch", "2", stdout=out)
+    # then
+    assert names(bank.alice, "华兴") == [f"华兴{n}号有限公司" for n in range(5)]
+    assert names(bank.alice, "hx2") == ["华兴2号有限公司"]
+    assert "5/5 customers (100%)" in out.getvalue()
+    assert out.getvalue().splitlines()[-1].startswith("reindex-search: 5 customers indexed")
+
+
+def test_bulk_rows_are_what_a_save_writes(bank: Bank) -> None:
+    # given
+    customer = make_customer(bank.alice, name="重庆银行股份有限公司", co_rms=(bank.carol,))
+    saved_grams = set(
+        CustomerNameGram.objects.filter(customer=customer).values_list(
+            "customer_id", "unit_id", "position", "gram", "name_length"
+        )
+    )
+    saved_keys = set(
+        CustomerSearchKey.objects.filter(customer=customer).values_list(
+            "customer_id", "unit_id", "key", "position", "name_length"
+        )
+    )
+    # when
+    rows = bulk_search_rows(
+        [Searchable(customer.pk, customer.name, customer.credit_code, (bank.team1.pk, bank.team3.pk))]
+    )
+    # then
+    assert set(rows.grams) == saved_grams
+    assert set(rows.keys) == saved_keys
+    index_customers([customer.pk])  # idempotent
+    assert CustomerNameGram.objects.filter(customer=customer).count() == len(saved_grams)
+
+
+# --- pages and the API ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def alice_client(bank: Bank, client: Client) -> Client:
+    client.force_login(bank.alice)
+    return client
+
+
+def test_the_list_page_shows_the_ranked_matches(bank: Bank, alice_client: Client) -> None:
+    # given
+    make_customer(bank.alice, name="杭州华兴科技有限公司")
+    make_customer(bank.alice, name="华兴物流有限公司")
+    # when
+    response = alice_client.get(reverse("customers:list"), {"q": "华兴"}, **HTMX)
+    # then
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert body.index("华兴物流有限公司") < body.index("杭州华兴科技有限公司")
+    assert "按相关度排列。" in body  # Most relevant first.
+
+
+def test_one_character_on_the_list_page_says_to_type_two(bank: Bank, alice_client: Client) -> None:
+    # when
+    response = alice_client.get(reverse("customers:list"), {"q": "华"}, **HTMX)
+    # then
+    assert "输入至少 2 个字可查找名称中任意位置" in response.content.decode()  # type at least 2 characters…
+
+
+def test_the_quick_search_drop_down_lists_the_best_matches_in_scope(bank: Bank, alice_client: Client) -> None:
+    # given
+    mine = make_customer(bank.alice, name="华兴科技有限公司")
+    theirs = make_customer(bank.carol, name="华兴物流有限公司")
+    # when
+    response = alice_client.get(reverse("customers:quick_search"), {"q": "hx"}, **HTMX)
+    # then
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert reverse("customers:detail", args=[mine.pk]) in body
+    assert theirs.name not in body and reverse("customers:detail", args=[theirs.pk]) not in body
+    assert "<html" not in body
+
+
+def test_the_quick_search_drop_down_is_empty_without_a_query(bank: Bank, alice_client: Client) -> None:
+    # when
+    response = alice_client.get(reverse("customers:quick_search"), {"q": "  "}, **HTMX)
+    # then
+    assert response.status_code == 200
+    assert response.content.decode().strip() == ""
+
+
+def test_the_quick_search_drop_down_needs_a_login(bank: Bank, client: Client) -> None:
+    # given
+    make_customer(bank.alice, name="华兴科技有限公司")
+    # when
+    response = client.get(reverse("customers:quick_search"), {"q": "华兴"})
+    # then
+    assert response.status_code == 302
+    assert "华兴" not in response.content.decode()
+
+
+def test_the_header_box_asks_for_the_drop_down(bank: Bank, alice_client: Client) -> None:
+    # when
+    response = alice_client.get(reverse("home"))
+    # then
+    body = response.content.decode()
+    assert f'data-rm-quick-search="{reverse("customers:quick_search")}"' in body
+    assert 'id="rm-quick-results"' in body
+
+
+def test_the_api_answers_q_with_the_ranked_best_and_no_cursor(bank: Bank, alice_client: Client) -> None:
+    # given
+    for n in range(4):
+        make_customer(bank.alice, name=f"华兴{n}号有限公司")
+    make_customer(bank.carol, name="华兴")
+    # when
+    response = alice_client.get("/api/v1/customers", {"q": "hx", "limit": 3})
+    # then
+    body = response.json()
+    assert response.status_code == 200
+    assert [item["name"] for item in body["items"]] == ["华兴0号有限公司", "华兴1号有限公司", "华兴2号有限公司"]
+    assert body["next_cursor"] is None
+
+
+@pytest.mark.parametrize("limit", [0, 201])
+def test_the_api_refuses_a_search_limit_out_of_range(bank: Bank, alice_client: Client, limit: int) -> None:
+    # when
+    response = alice_client.get("/api/v1/customers", {"q": "hx", "limit": limit})
+    # then
+    assert response.status_code == 422
+    assert list(response.json()["fields"]) == ["limit"]
+
+
+def test_the_openapi_description_explains_q(client: Client) -> None:
+    # when
+    schema: dict[str, Any] = client.get("/api/v1/openapi.json").json()
+    # then
+    description = schema["paths"]["/api/v1/customers"]["get"]["description"]
+    assert "next_cursor" in description and "most relevant first" in description
+
+
+def test_normalize_is_what_search_name_holds(bank: Bank) -> None:
+    # given
+    customer = make_customer(bank.alice, name="ＡＢＣ 华兴（杭州）")
+    # then
+    customer.refresh_from_db()
+    assert customer.search_name == normalize("ＡＢＣ 华兴（杭州）") == "abc华兴(杭州)"
