@@ -91,8 +91,9 @@ class Customer(VersionedModel):
         indexes = [
             models.Index(fields=["primary_rm", "status"], name="customer_rm_status"),
             models.Index(fields=["owning_unit", "status"], name="customer_unit_status"),
-            # Exact matches of quick search.
+            # Exact matches of quick search; the units holding an RM's customers (customers.queries).
             models.Index(fields=["search_name"], name="customer_search_name"),
+            models.Index(fields=["primary_rm", "owning_unit"], name="customer_rm_unit"),
             # Search results rank shorter names first, then older customers: a walk in this order stops early.
             models.Index(Length("search_name"), F("id"), name="customer_search_rank"),
         ]

@@ -5,21 +5,26 @@ then substrings (of the name from two characters, of the initials from a later c
 names come first, then lower ids.
 
 How each search is planned (measured by bench/bench_search.py; docs/architecture.md, "Search", says why):
-- A scope of at most SMALL_SCOPE customers (an RM's book, a team) is searched in one statement over its own
-  rows, which the database finds through the scope's indexes.
-- A larger scope: the exact matches first (name and code indexes). Then the query's search rows in the scope's
-  units are read on the unit-first indexes (name_gram_unit: the rarest gram of a Chinese query; search_key_unit:
-  the code, pinyin and initials ranges), which hold the name length, so that when there are few (CANDIDATES,
-  KEY_CANDIDATES) they are ranked on the index alone and only the best are read from the customer table. When
-  there are more, the matches are common in scope and each tier walks an index in rank order and stops at the
-  `limit`th match: a gram's rows (name_gram_rank), or customers by name length (customer_search_rank).
+- A scope of at most SMALL_SCOPE customers (an RM's book, a team) is searched over its own rows, which the
+  database finds through the scope's indexes.
+- A larger scope: the exact matches first (name and code indexes), then each tier from candidates in rank order,
+  kept when the queryset holds them (its scope and filters), best first, until the limit:
+  - a Chinese query: the rows of its rarest gram, its other grams checked at the same distance in the same name.
+    Held at most CANDIDATES times in the scope's units (name_gram_unit), they are all read and sorted here; more,
+    and the gram's rows are walked in rank order (name_gram_rank), skipping other units' rows on the index;
+  - pinyin, initials and code prefixes: the database ranks the scope's matching keys on the index alone
+    (search_key_unit holds the name length), up to KEY_RANK_CAP of them; a prefix more common than that is found
+    at once by walking customers in rank order (customer_search_rank).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import heapq
+import itertools
+from collections.abc import Callable, Iterator
+from typing import Any
 
-from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Length
 
 from rmdesk.customers.models import Customer, CustomerCoRM, CustomerNameGram, CustomerSearchKey
@@ -33,17 +38,22 @@ from rmdesk.customers.search import (
     next_prefix,
     read_query,
 )
-from rmdesk.org.models import OrgUnit
+from rmdesk.org.models import OrgUnit, User
 
 SEARCH_LIMIT = 20
 # A scope of at most this many customers is searched by filtering its own rows.
-SMALL_SCOPE = 5000
-# A query with at most this many matching rows in the scope's units is ranked from all of them (more: walks).
-# Keys rank on the index alone and a walk for them tests each customer, so they take more before walking.
+SMALL_SCOPE = 1000
+# A gram held at most this many times in the scope's units: its rows are all read and sorted; more: walked in rank
+# order. Also how far a gram is counted to find a query's rarest; among common ones, SAMPLE rows of each decide.
 CANDIDATES = 5000
-KEY_CANDIDATES = 20_000
+SAMPLE = 256
+# Matching keys in scope up to this many are ranked by the database on the index alone; more, and the matches are
+# common enough to be found at once by walking customers in rank order (see _key_tier for the two caps).
+KEY_PREFIX_CAP = 50_000
+KEY_RANK_CAP = 200_000
 
 RANK = (Length("search_name"), "pk")
+MAX_BATCH = 1000  # candidates checked against the queryset at once (SQLite allows 32,766 parameters a statement)
 
 Ids = list[int]
 Pairs = list[tuple[int, int]]  # (customer id, name length)
@@ -69,10 +79,19 @@ def ranked_ids(queryset: QuerySet[Customer], q: str, *, limit: int = SEARCH_LIMI
 
 
 def _scope_units(base: QuerySet[Customer]) -> list[int] | None:
-    """The units of a unit scope, whose search rows it reads (None: not a unit scope; the customer rows decide)."""
+    """The units whose search rows hold every customer of the scope (None: all rows; the customer rows decide).
+
+    A unit scope: its subtree. An RM: the units owning their customers (customer_rm_unit, on the index alone) and
+    their own unit, under which their co-RM customers' rows are written. A superset of the book: the queryset
+    then keeps the RM's own.
+    """
     scope = getattr(base, "scope", None)
-    if scope is None or scope.unit_path is None:
-        return None
+    if scope is None or (scope.rm_id is None and scope.unit_path is None):
+        return None  # the whole bank, nothing at all, or a queryset restrict() did not make
+    if scope.rm_id is not None:
+        owning = Customer.objects.filter(primary_rm_id=scope.rm_id).values_list("owning_unit_id", flat=True)
+        own_unit = User.objects.filter(pk=scope.rm_id).values_list("unit_id", flat=True)
+        return sorted({*owning.distinct(), *(unit for unit in own_unit if unit is not None)})
     return list(OrgUnit.objects.filter(path__startswith=scope.unit_path).values_list("pk", flat=True))
 
 
@@ -83,7 +102,7 @@ def _is_small(base: QuerySet[Customer], units: list[int] | None) -> bool:
     an upper bound, read from the primary-RM, owning-unit and co-RM indexes without touching a customer row.
     """
     scope = getattr(base, "scope", None)
-    if scope is not None and (scope.rm_id is not None or units is not None):
+    if scope is not None and (scope.rm_id is not None or scope.unit_path is not None) and units is not None:
         if scope.rm_id is not None:
             owned = Customer.objects.filter(primary_rm_id=scope.rm_id)
             co_rm = CustomerCoRM.objects.filter(user_id=scope.rm_id)
@@ -102,7 +121,8 @@ def _by_scope_indexes(base: QuerySet[Customer], units: list[int] | None) -> Quer
     scanning every customer. The condition added here selects the same customers (the unit subtree by id, or a
     co-RM inside it) and is ANDed to restrict()'s own, so it can only ever narrow, never widen, what is visible.
     """
-    if units is None:
+    scope = getattr(base, "scope", None)
+    if units is None or scope is None or scope.unit_path is None:
         return base  # one RM's book (found by its indexes already), the whole bank, or an unrestricted queryset
     co_rm_in = CustomerCoRM.objects.filter(user__unit_id__in=units).values("customer_id")
     return base.filter(Q(owning_unit_id__in=units) | Q(pk__in=co_rm_in))
@@ -146,22 +166,59 @@ def _search_rows(rows: QuerySet[Customer], query: Query, limit: int) -> Ids:
 
 
 def _search_large(base: QuerySet[Customer], query: Query, units: list[int] | None, limit: int) -> Ids:
-    """The exact matches, then either every candidate in scope ranked here (few), or walks in rank order (many)."""
-    rows = ScopeRows(units)
-    exact = Q(search_name=query.text) if query.kind == "name" else Q(search_name=query.text) | Q(credit_code=query.code)
-    found = _best(_pairs(base.filter(exact)), limit, [])  # the customer_search_name or the unique code index
-    if len(found) >= limit:
-        return found
-    few_of = _few_names if query.kind == "name" else _few_keys
-    few = few_of(base, query, rows, found, limit - len(found))
-    if few is not None:
-        return found + few[: limit - len(found)]
-    for walk in _name_walks(query, rows) if query.kind == "name" else _letter_walks(query):
+    """Tier by tier: candidates from the search indexes in rank order, kept when the queryset holds them."""
+    scope = getattr(base, "scope", None)
+    rows = ScopeRows(units, one_rm=scope is not None and scope.rm_id is not None)
+    text = query.text
+    exact = Q(search_name=text) if query.kind == "name" else Q(search_name=text) | Q(credit_code=query.code)
+    # The customer_search_name or the unique code index.
+    found = [pk for _tier, _length, pk in sorted((0, n, pk) for pk, n in _pairs(base.filter(exact)))][:limit]
+    tiers: list[Tier]
+    if query.kind == "name":
+        tiers = [_name_tier(base, query, rows, start=0)]
+        if query.substring:
+            tiers.append(_name_tier(base, query, rows, start=None))
+    else:
+        tiers = [_key_tier(base, query, rows, (CODE, PINYIN, INITIALS), at_start=True)]
+        if len(text) >= 2:
+            tiers.append(_key_tier(base, query, rows, (INITIALS,), at_start=False))
+    for tier in tiers:
         need = limit - len(found)
         if need <= 0:
             break
-        found += walk(base, need, found)
+        found += tier(need, found)
     return found
+
+
+Tier = Callable[[int, Ids], Ids]  # (how many, ids already found) → the tier's next best ids
+
+
+class ScopeRows:
+    """The search rows a scope reads: those of its units, or all of them (the customer rows then decide)."""
+
+    def __init__(self, units: list[int] | None, *, one_rm: bool = False) -> None:
+        self.units = units
+        # An RM's book: a "walk" over customers in rank order is then a scan of the whole book (the database prefers
+        # the RM's index), so ranking on the search indexes is worth more.
+        self.one_rm = one_rm
+
+    def q(self) -> Q:
+        """On the unit-first indexes: the scope's units' own rows."""
+        return Q() if self.units is None else Q(unit__in=self.units)
+
+    def q_in_passing(self) -> Q:
+        """On a rank-ordered index: the same rows, tested on each entry. `unit_id + 0` cannot use an index, so the
+        database keeps to the rank order (and never sorts) instead of seeking each unit and sorting all of them."""
+        if self.units is None:
+            return Q()
+        return Q(unit_plus__in=self.units)
+
+    def unit_conditions(self) -> list[Q]:
+        """The scope's rows on the unit-first search_key_unit index, as conditions to query one by one: its units;
+        or for a whole-bank search every unit, and the rows without one (from bulk rows given no units)."""
+        if self.units is not None:
+            return [Q(unit__in=self.units)]
+        return [Q(unit__in=list(OrgUnit.objects.values_list("pk", flat=True))), Q(unit__isnull=True)]
 
 
 def _ranked(triples: list[tuple[int, int, int]]) -> Ids:
@@ -169,49 +226,27 @@ def _ranked(triples: list[tuple[int, int, int]]) -> Ids:
     return [pk for _tier, _length, pk in sorted(triples)]
 
 
-class ScopeRows:
-    """The search rows a scope reads: those of its units, or all of them (the customer rows then decide)."""
-
-    def __init__(self, units: list[int] | None) -> None:
-        self.units = units
-
-    def q(self, path: str = "") -> Q:
-        return Q() if self.units is None else Q(**{f"{path}unit__in": self.units})
-
-    def all_units_q(self) -> Q:
-        """Every row through the unit-first search_key_unit index: each unit's range, and rows without a unit."""
-        if self.units is not None:
-            return Q(unit__in=self.units)
-        return Q(unit__in=list(OrgUnit.objects.values_list("pk", flat=True))) | Q(unit__isnull=True)
-
-
-def _best(rows: Pairs, need: int, found: Ids) -> Ids:
-    seen = set(found)
-    best: Ids = []
-    for pk, _length in sorted(set(rows), key=lambda row: (row[1], row[0])):
-        if pk not in seen:
-            seen.add(pk)
-            best.append(pk)
-            if len(best) == need:
-                break
-    return best
-
-
 def _pairs(queryset: QuerySet[Customer]) -> Pairs:
     return list(queryset.values_list("pk", Length("search_name")))
 
 
-Walk = Callable[[QuerySet[Customer], int, Ids], Ids]
+def _in_queryset(base: QuerySet[Customer], ranked: Iterator[int], found: Ids, need: int) -> Ids:
+    """The first `need` of the `ranked` candidates that `base` holds (its scope and filters) and `found` does not.
 
-
-def _walk_customers(row: Q) -> Walk:
-    """Customers in rank order (the customer_search_rank index), filtered by `row`: only for common matches."""
-
-    def walk(base: QuerySet[Customer], need: int, found: Ids) -> Ids:
-        matches = base.filter(row).exclude(pk__in=found).order_by(*RANK)
-        return list(matches.values_list("pk", flat=True)[:need])
-
-    return walk
+    Reads the customers in growing batches from the best down, so a search that fills its limit early reads few.
+    """
+    seen = set(found)
+    kept: Ids = []
+    size = 2 * need + 16
+    while len(kept) < need:
+        batch = [pk for pk in itertools.islice(ranked, size) if pk not in seen]
+        if not batch:
+            break
+        seen.update(batch)
+        held = set(base.filter(pk__in=batch).values_list("pk", flat=True))
+        kept += [pk for pk in batch if pk in held][: need - len(kept)]
+        size = min(size * 4, MAX_BATCH)
+    return kept
 
 
 # --- Chinese (or any non-ASCII) text: the normalised name --------------------------------------------------------
@@ -222,94 +257,84 @@ def _gram_count(gram: str) -> int:
     return CustomerNameGram.objects.filter(gram=gram)[: CANDIDATES + 1].count()
 
 
-def _rarest_gram(query: Query) -> tuple[int, str]:
-    """(offset, gram): the query's gram that the fewest names hold; one character is a name's first (its own row)."""
-    grams = query.grams() or [(0, query.text)]
-    return grams[0] if len(grams) == 1 else min(grams, key=lambda pair: (_gram_count(pair[1]), pair))
+def _name_tier(base: QuerySet[Customer], query: Query, rows: ScopeRows, *, start: int | None) -> Tier:
+    """Names that hold the query at `start` (0: a prefix) or anywhere (None), best first."""
+    # For a prefix, the first character's own row also lists the names starting with it.
+    choices = query.grams() if start is None else [(0, query.text[0]), *query.grams()]
+
+    def best(need: int, found: Ids) -> Ids:
+        anchor = _anchor(query, choices, start=start)
+        return _in_queryset(base, _gram_candidates(query, rows, anchor, start=start), found, need)
+
+    return best
 
 
-def _few_names(base: QuerySet[Customer], query: Query, rows: ScopeRows, found: Ids, need: int) -> Ids | None:
-    """All matches ranked, when the scope's units hold the query's rarest gram at most CANDIDATES times (read on
-    name_gram_unit, the units' own rows); None when they hold it more often.
+def _rows_at(anchor: tuple[int, str], *, start: int | None) -> QuerySet[CustomerNameGram]:
+    """The rows of the anchor gram where the query can sit: at offset `start` of the name, or anywhere."""
+    offset, gram = anchor
+    grams = CustomerNameGram.objects.filter(gram=gram)
+    return grams.filter(position__gte=offset) if start is None else grams.filter(position=start + offset)
 
-    A longer query is matched on the index too: each of its other grams must sit at the same distance in the same
-    name (name_gram_customer), which is exactly "the name holds the query". So the ranking needs no name, and the
-    customers are read only to check the queryset (scope, filters), best first.
-    """
-    offset, gram = _rarest_gram(query)
-    grams = CustomerNameGram.objects.filter(rows.q(), gram=gram)
-    if len(query.text) == 1:
-        grams = grams.filter(position=0)  # the first character's own row
-    if grams[CANDIDATES : CANDIDATES + 1].exists():
-        return None
+
+def _aligned(
+    query: Query, anchor: tuple[int, str], *, start: int | None, rows: Any = None
+) -> QuerySet[CustomerNameGram]:
+    """The anchor's rows (or `rows` of it) whose name holds the whole query: every other gram of it at the same
+    distance in the same name (name_gram_customer), which is exactly "the name holds the query", no name read."""
+    offset, _gram = anchor
+    grams = _rows_at(anchor, start=start) if rows is None else rows
     for other_offset, other in query.grams():
-        if other_offset != offset:
-            same_name = CustomerNameGram.objects.filter(
-                customer=OuterRef("customer"), gram=other, position=OuterRef("position") + (other_offset - offset)
-            )
+        if (other_offset, other) != anchor:
+            at: Any = OuterRef("position") + (other_offset - offset) if start is None else start + other_offset
+            same_name = CustomerNameGram.objects.filter(customer=OuterRef("customer"), gram=other, position=at)
             grams = grams.filter(Exists(same_name))
-    tiers: dict[int, tuple[int, int, int]] = {}
-    hits = grams.filter(position__gte=offset).values_list("customer_id", "name_length", "position")
-    for pk, length, position in hits:
-        triple = (1 if position == offset else 2, length, pk)  # the query starts at offset 0 of the name: a prefix
-        tiers[pk] = min(triple, tiers.get(pk, triple))
-    return _in_queryset(base, _ranked(list(tiers.values())), found, need)
+    return grams
 
 
-def _in_queryset(base: QuerySet[Customer], ranked: Ids, found: Ids, need: int) -> Ids:
-    """`ranked` cut down to the customers `base` holds (its scope and filters) and not in `found`, in order.
+def _anchor(query: Query, choices: list[tuple[int, str]], *, start: int | None) -> tuple[int, str]:
+    """The (offset, gram) whose rows to read: the rarest; when all are common, the one whose first rows in rank
+    order most often hold the query (有限责 reads 限责: the shortest names hold 有限 without 责)."""
+    if len(choices) == 1:
+        return choices[0]
+    counts = {choice: _gram_count(choice[1]) for choice in choices}
+    rarest = min(choices, key=lambda choice: (counts[choice], choice))
+    if counts[rarest] <= CANDIDATES:
+        return rarest
 
-    Reads the customers in growing batches from the best down, so a search that fills its limit early reads few.
+    def hits(choice: tuple[int, str]) -> int:
+        first = _rows_at(choice, start=start).order_by("name_length", "customer_id")[:SAMPLE]
+        sample = CustomerNameGram.objects.filter(pk__in=list(first.values_list("pk", flat=True)))
+        return _aligned(query, choice, start=start, rows=sample).count()
+
+    return max(choices, key=lambda choice: (hits(choice), -choice[0]))
+
+
+def _gram_candidates(query: Query, rows: ScopeRows, anchor: tuple[int, str], *, start: int | None) -> Iterator[int]:
+    """Customers of the scope's units whose name holds the query (at `start`, or anywhere), in rank order.
+
+    When the units hold the anchor gram at most CANDIDATES times (name_gram_unit, their own rows) they are all read
+    and sorted here; more, and the gram's rows are walked in rank order (name_gram_rank), a batch at a time.
     """
-    seen = set(found)
-    ranked = [pk for pk in ranked if pk not in seen]
-    kept: Ids = []
-    start, size = 0, 64
-    while start < len(ranked) and len(kept) < need:
-        batch = ranked[start : start + size]
-        held = set(base.filter(pk__in=batch).values_list("pk", flat=True))
-        kept += [pk for pk in batch if pk in held]
-        start, size = start + size, size * 4
-    return kept
-
-
-def _name_walks(query: Query, rows: ScopeRows) -> list[Walk]:
-    text = query.text
-    # Names starting with the query: the rows of its first character alone, or of one of its grams at the same
-    # offset, whichever list is shorter.
-    lists = [(0, text[0]), *query.grams()]
-    position, gram = min(lists, key=lambda pair: (_gram_count(pair[1]), pair))
-    walks = [_walk_grams(rows, Q(search_name__startswith=text), gram=gram, position=position)]
-    if query.substring:
-        walks.append(_walk_grams(rows, Q(search_name__contains=text), gram=_rarest_gram(query)[1], position=None))
-    return walks
-
-
-def _walk_grams(rows: ScopeRows, row: Q, *, gram: str, position: int | None) -> Walk:
-    """The customers with a row of `gram` (at `position`, if given) in the scope's units, in rank order.
-
-    name_gram_rank holds a gram's rows in rank order with their unit and offset, so the walk skips other units'
-    rows on the index alone, reads a customer only for a row in scope, and stops at the `need`th match.
-    """
-
-    def walk(base: QuerySet[Customer], need: int, found: Ids) -> Ids:
-        lookups = Q(name_grams__gram=gram) & rows.q("name_grams__")
-        if position is not None:
-            lookups &= Q(name_grams__position=position)
-        # One filter() call: the gram, unit and offset conditions apply to the same gram row.
-        matches = base.filter(lookups & row).exclude(pk__in=found)
-        # Ordered by the gram table's own columns, so the walk follows the index and never sorts.
-        ordered = matches.order_by("name_grams__name_length", "name_grams__customer")
-        # A customer has a row per unit that sees it, and a name can hold a gram twice: drop repeats.
-        size = need + 8
-        while True:
-            ids = list(ordered.values_list("pk", flat=True)[:size])
-            unique = list(dict.fromkeys(ids))
-            if len(unique) >= need or len(ids) < size:
-                return unique[:need]
-            size *= 2
-
-    return walk
+    aligned = _aligned(query, anchor, start=start)
+    seen: set[int] = set()
+    if not CustomerNameGram.objects.filter(rows.q(), gram=anchor[1])[CANDIDATES : CANDIDATES + 1].exists():
+        for _length, pk in sorted(set(aligned.filter(rows.q()).values_list("name_length", "customer_id"))):
+            if pk not in seen:
+                seen.add(pk)
+                yield pk
+        return
+    walk = aligned.annotate(unit_plus=F("unit") + 0).filter(rows.q_in_passing())
+    ordered = walk.order_by("name_length", "customer_id").values_list("customer_id", flat=True)
+    done, size = 0, 256
+    while True:
+        batch = list(ordered[done : done + size])
+        for pk in batch:
+            if pk not in seen:
+                seen.add(pk)
+                yield pk
+        if len(batch) < size:
+            return
+        done, size = done + size, size * 4
 
 
 # --- ASCII letters and digits: pinyin, initials, credit code ----------------------------------------------------
@@ -333,38 +358,70 @@ def _has_key(kind: str, text: str, *, at_start: bool) -> Q:
     return Q(Exists(keys.filter(position=0) if at_start else keys.filter(position__gt=0)))
 
 
-def _few_keys(base: QuerySet[Customer], query: Query, rows: ScopeRows, found: Ids, need: int) -> Ids | None:
-    """All matches ranked, when the scope's units have at most KEY_CANDIDATES code, pinyin or initials keys starting
-    with the query (search_key_unit: each unit's range of keys, with the name length to rank on the index alone);
-    None when they have more."""
-    tiers: dict[int, tuple[int, int, int]] = {}
-    read = 0
-    for kind in (CODE, PINYIN, INITIALS):
-        keys = CustomerSearchKey.objects.filter(rows.all_units_q(), _key_range(kind, query.text))
-        if len(query.text) < 2:
-            keys = keys.filter(position=0)  # one letter: prefixes only
-        hits = list(keys.values_list("customer_id", "name_length", "position")[: KEY_CANDIDATES + 1 - read])
-        read += len(hits)
-        if read > KEY_CANDIDATES:
-            return None
-        for pk, length, position in hits:
-            triple = (1 if position == 0 else 2, length, pk)
-            tiers[pk] = min(triple, tiers.get(pk, triple))
-    return _in_queryset(base, _ranked(list(tiers.values())), found, need)
+def _key_tier(
+    base: QuerySet[Customer], query: Query, rows: ScopeRows, kinds: tuple[str, ...], *, at_start: bool
+) -> Tier:
+    """Keys of `kinds` starting with the query at the name's start (or after it), best first.
+
+    The scope's matching keys (search_key_unit: each unit's range, with the name length) are counted and ranked by
+    the database on the index alone. More than a cap of them, and the matches are so common that a walk over
+    customers in rank order (customer_search_rank) finds the best at once. The cap is higher for initials after the
+    start, which are often in long names (企业管理… glyx) that a walk from the shortest names reaches late, and for an
+    RM's book, which the database walks by scanning it.
+    """
+    cap = KEY_PREFIX_CAP if at_start and not rows.one_rm else KEY_RANK_CAP
+
+    def best(need: int, found: Ids) -> Ids:
+        ranges = _key_ranges(query.text, rows, kinds, at_start=at_start)
+        if sum(keys[: cap + 1].count() for keys in ranges) > cap:
+            return _walk_customers(base.exclude(pk__in=found), _letter_row(query, kinds, at_start), need)
+        size = 2 * need + 16
+        while True:
+            ranked, complete = _ranked_keys(ranges, size)
+            kept = _in_queryset(base, iter(ranked), found, need)
+            if len(kept) >= need or complete:
+                return kept
+            size *= 4
+
+    return best
 
 
-def _letter_walks(query: Query) -> list[Walk]:
-    text = query.text
-    prefix = (
-        Q(credit_code__startswith=query.code)
-        | _has_key(PINYIN, text, at_start=True)
-        | _has_key(INITIALS, text, at_start=True)
-    )
-    walks = [_walk_customers(prefix)]
-    if len(text) >= 2:
-        # Initials from a later character of the name (not inside its legal form): hxkj in 杭州华兴科技.
-        walks.append(_walk_customers(_has_key(INITIALS, text, at_start=False)))
-    return walks
+def _key_ranges(
+    text: str, rows: ScopeRows, kinds: tuple[str, ...], *, at_start: bool
+) -> list[QuerySet[CustomerSearchKey]]:
+    """The scope's keys of `kinds` starting with `text`, as one plain range on search_key_unit per kind and unit
+    condition (an OR of ranges, or of a unit list with IS NULL, would make the database scan instead)."""
+    found = []
+    for kind in kinds:
+        for units in rows.unit_conditions():
+            keys = CustomerSearchKey.objects.filter(units, _key_range(kind, text))
+            found.append(keys.filter(position=0) if at_start else keys.filter(position__gt=0))
+    return found
+
+
+def _ranked_keys(ranges: list[QuerySet[CustomerSearchKey]], size: int) -> tuple[Ids, bool]:
+    """The best `size` customers by (name length, id) of all `ranges` (each sorted by the database on the index
+    entries alone, then merged here), and whether that is all of them."""
+    lists = [
+        list(keys.order_by("name_length", "customer_id").values_list("name_length", "customer_id")[:size])
+        for keys in ranges
+    ]
+    ranked = list(dict.fromkeys(pk for _length, pk in heapq.merge(*lists)))
+    return ranked[:size], all(len(found) < size for found in lists)
+
+
+def _letter_row(query: Query, kinds: tuple[str, ...], at_start: bool) -> Q:
+    """The tier as a filter on customer rows, for a walk."""
+    row = Q(credit_code__startswith=query.code) if CODE in kinds else Q(pk__in=[])
+    for kind in kinds:
+        if kind != CODE:
+            row |= _has_key(kind, query.text, at_start=at_start)
+    return row
+
+
+def _walk_customers(base: QuerySet[Customer], row: Q, need: int) -> Ids:
+    """Customers in rank order (customer_search_rank), filtered by `row`: only for matches common in scope."""
+    return list(base.filter(row).order_by(*RANK).values_list("pk", flat=True)[:need])
 
 
 def _name_tiers(query: Query) -> list[Q]:

@@ -4,19 +4,22 @@ from the pure `rmdesk.customers.search`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from django.db import connection, transaction
 
 from rmdesk.customers.models import Customer, CustomerCoRM, CustomerNameGram, CustomerSearchKey
-from rmdesk.customers.search import Searchable, SearchRows, bulk_search_rows
+from rmdesk.customers.search import Searchable, SearchRows, bulk_search_rows, normalize
 
 REINDEX_BATCH = 2000
 _DELETE_CHUNK = 500
 
 
-def write_search_rows(rows: SearchRows) -> None:
-    """Replace the search rows of the customers in `rows` (from `bulk_search_rows`)."""
+def write_search_rows(rows: SearchRows, *, new: bool = False) -> None:
+    """Replace the search rows of the customers in `rows` (from `bulk_search_rows`).
+
+    `new`: customers just created with their search_name already saved, so there is nothing to delete or update.
+    """
     ids = [customer_id for customer_id, _name in rows.names]
     if not ids:
         return
@@ -24,15 +27,16 @@ def write_search_rows(rows: SearchRows) -> None:
     customer, grams, keys = (q(m._meta.db_table) for m in (Customer, CustomerNameGram, CustomerSearchKey))
     with transaction.atomic(), connection.cursor() as cursor:
         # Plain executemany: portable SQL, and several times faster than the ORM over millions of rows.
-        for start in range(0, len(ids), _DELETE_CHUNK):
-            chunk = ids[start : start + _DELETE_CHUNK]
-            marks = ", ".join(["%s"] * len(chunk))
-            cursor.execute(f"DELETE FROM {grams} WHERE customer_id IN ({marks})", chunk)  # noqa: S608
-            cursor.execute(f"DELETE FROM {keys} WHERE customer_id IN ({marks})", chunk)  # noqa: S608
-        cursor.executemany(
-            f"UPDATE {customer} SET search_name = %s WHERE id = %s",  # noqa: S608
-            [(name, customer_id) for customer_id, name in rows.names],
-        )
+        if not new:
+            for start in range(0, len(ids), _DELETE_CHUNK):
+                chunk = ids[start : start + _DELETE_CHUNK]
+                marks = ", ".join(["%s"] * len(chunk))
+                cursor.execute(f"DELETE FROM {grams} WHERE customer_id IN ({marks})", chunk)  # noqa: S608
+                cursor.execute(f"DELETE FROM {keys} WHERE customer_id IN ({marks})", chunk)  # noqa: S608
+            cursor.executemany(
+                f"UPDATE {customer} SET search_name = %s WHERE id = %s",  # noqa: S608
+                [(name, customer_id) for customer_id, name in rows.names],
+            )
         cursor.executemany(
             f"INSERT INTO {grams} (customer_id, unit_id, {q('position')}, gram, name_length)"  # noqa: S608
             " VALUES (%s, %s, %s, %s, %s)",
@@ -63,13 +67,22 @@ def index_customers(customer_ids: list[int]) -> None:
     write_search_rows(bulk_search_rows(searchables(customer_ids)))
 
 
-def index_customer(customer: Customer) -> None:
+def index_customer(customer: Customer, *, co_rm_units: Iterable[int] | None = None, new: bool = False) -> None:
     """Store the search rows of one saved customer; the services call it whenever its name, code, owning unit or
-    co-RMs change."""
-    rows = bulk_search_rows(searchables([customer.pk]))
-    write_search_rows(rows)
-    if rows.names:
-        customer.search_name = rows.names[0][1]  # so a later save() of this instance keeps it
+    co-RMs change. `co_rm_units`: the units of its co-RMs, when the caller knows them (else they are read);
+    `new`: just created, with `search_name` set before the save (see `prepare`)."""
+    if co_rm_units is None:
+        links = CustomerCoRM.objects.filter(customer_id=customer.pk, user__unit__isnull=False)
+        co_rm_units = links.order_by("pk").values_list("user__unit_id", flat=True)
+    units = (customer.owning_unit_id, *co_rm_units)
+    rows = bulk_search_rows([Searchable(customer.pk, customer.name, customer.credit_code, units)])
+    write_search_rows(rows, new=new)
+    customer.search_name = rows.names[0][1]  # so a later save() of this instance keeps it
+
+
+def prepare(customer: Customer) -> None:
+    """Set the normalised name on a customer about to be saved, so that its row is written whole at once."""
+    customer.search_name = normalize(customer.name)
 
 
 def reindex_search(*, batch: int = REINDEX_BATCH, progress: Callable[[int, int], None] | None = None) -> int:

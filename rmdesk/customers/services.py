@@ -20,6 +20,7 @@ from rmdesk.audit.services import diff, record
 from rmdesk.core import validators
 from rmdesk.core.errors import ConflictError, NotFoundError
 from rmdesk.core.models import VersionedModel
+from rmdesk.customers import search_index
 from rmdesk.customers.models import (
     Customer,
     CustomerCoRM,
@@ -28,7 +29,6 @@ from rmdesk.customers.models import (
     KeyPerson,
     Relationship,
 )
-from rmdesk.customers.search_index import index_customer
 from rmdesk.org.choices import Role
 from rmdesk.org.models import OrgUnit, User
 
@@ -229,11 +229,14 @@ def create_customer(*, actor: User, data: dict[str, Any], co_rms: Iterable[User]
     _check_assignment(actor, owning_unit=data.get("owning_unit"), primary_rm=data.get("primary_rm"))
     if Customer.objects.filter(credit_code=customer.credit_code).exists():
         raise ValidationError(_credit_code_taken())
+    search_index.prepare(customer)
     _save_clean(customer, unique_message=_credit_code_taken())
     after = _snapshot(customer, CUSTOMER_FIELDS)
     record(actor=actor, action="customer.create", obj=customer, customer_id=customer.pk, changes=diff({}, after))
+    co_rms = list(co_rms)
     _set_co_rms(actor, customer, co_rms)
-    index_customer(customer)
+    units = [u.unit_id for u in co_rms if u.pk != customer.primary_rm_id and u.unit_id is not None]
+    search_index.index_customer(customer, co_rm_units=units, new=True)
     return customer
 
 
@@ -257,7 +260,7 @@ def update_customer(
     if co_rms is not None:
         _set_co_rms(actor, customer, co_rms)
     if co_rms is not None or _found_by(customer) != found_by:
-        index_customer(customer)
+        search_index.index_customer(customer)
     return customer
 
 
@@ -296,7 +299,7 @@ def set_co_rms(*, actor: User, customer_id: int, version: int, users: Iterable[U
     _set_co_rms(actor, customer, users)
     customer.version += 1
     customer.save(update_fields=["version", "updated_at"])
-    index_customer(customer)  # the co-RMs' units see the customer in quick search
+    search_index.index_customer(customer)  # the co-RMs' units see the customer in quick search
     return customer
 
 

@@ -128,9 +128,12 @@ def _load(writer: BulkWriter, *, customers: int, seed: int, report: Progress) ->
         "stamp": writer.datetime(timezone.now()),
         "today": writer.date(date.today()),  # what auto_now_add gives a co-RM link's `since`
     }
+
+    def indexes_built(built: int, total: int) -> None:
+        report("indexes", built, total, writer.rows)
+
     report("customers", 0, customers, writer.rows)
     with BookMaker(parallel=customers >= pipeline.PARALLEL_FROM, **book_options) as maker:
-        indexes_built = lambda built, total: report("indexes", built, total, writer.rows)  # noqa: E731
         with writer.indexes_built_after(tables.models, progress=indexes_built):
             done = 0
             for chunk in maker.chunks(customers, CHUNK_SIZE):
@@ -155,9 +158,10 @@ class _ChunkTables:
         self.relationships = writer.table(Relationship, RELATIONSHIP_FIELDS)
         self.grams = writer.table(CustomerNameGram, GRAM_COLUMNS)
         self.keys = writer.table(CustomerSearchKey, KEY_COLUMNS)
+        self.tables = (self.customers, self.co_rms, self.key_persons, self.statements, self.relationships,
+                       self.grams, self.keys)  # fmt: skip
+        self.models = [table.model for table in self.tables]
         self.counts = dict.fromkeys(("co_rms", "key_persons", "financial_statements", "relationships"), 0)
-        self.models = [Customer, CustomerCoRM, KeyPerson, FinancialStatement, Relationship, CustomerNameGram,
-                       CustomerSearchKey]  # fmt: skip
 
     def write(self, chunk: ChunkRows) -> int:
         """Write the chunk, parents first; returns how many customers it held."""

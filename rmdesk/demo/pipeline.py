@@ -70,7 +70,7 @@ _worker_book: Book | None = None
 
 
 def _start_worker(book_options: dict[str, Any]) -> None:
-    global _worker_book
+    global _worker_book  # the worker process's one book, kept from call to call
     _worker_book = Book(**book_options)
 
 

@@ -83,8 +83,8 @@ class ProgressBar:
                 text += f" [{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {100 * done // total if total else 100:3d}%"
         if done >= total:
             return text + f" in {elapsed:.1f} s" + (f" ({rate})" if rate else "")
-        if rate:
+        if rate:  # a stage that writes rows at a steady pace: the time left is worth a guess
             text += f"  {rate}"
-        if done and elapsed > 0:
-            text += f"  ETA {duration(elapsed * (total - done) / done)}"
+            if done:
+                text += f"  ETA {duration(elapsed * (total - done) / done)}"
         return text

@@ -22,8 +22,9 @@ from django.db.models import Max
 Row = tuple[Any, ...]
 
 # SQLite's page cache for a load, against its 2 MiB default. A page the cache lets go mid-transaction is
-# spilled to the write-ahead log, and reading it back means searching a log that grows with the load.
-# The indexes written in random order (codes, names, search keys) take ~1 KiB per customer.
+# spilled to the write-ahead log, and reading it back means searching a log that grows with the load: the
+# unique indexes written in random order (credit codes) and the tables the index builds read at the end
+# should stay in memory. Up to a quarter of the machine's memory.
 SQLITE_CACHE_KIB_PER_CUSTOMER = 2
 SQLITE_CACHE_KIB_LEAST = 64 * 1024
 
@@ -36,7 +37,7 @@ class DemoBankError(Exception):
 class Table:
     """Where rows of a model go: the columns the loader fills, and constants for the ones it does not."""
 
-    label: str
+    model: type[models.Model]
     columns: tuple[str, ...]
     extra: Row  # defaults of columns the loader does not know (added by a later migration)
     insert_sql: str  # SQLite, qmark style
@@ -78,7 +79,7 @@ class BulkWriter:
         quote = self.connection.ops.quote_name
         table, column_list = quote(opts.db_table), ", ".join(quote(column) for column in columns)
         return Table(
-            label=opts.label,
+            model=model,
             columns=columns,
             extra=tuple(extra),
             # Names from the model, quoted: nothing from outside reaches the SQL.
@@ -130,29 +131,30 @@ class BulkWriter:
         foreign keys are checked at the end of each COPY instead of all at commit, so millions of pending
         checks never queue up in memory, and index builds get more sort memory.
         """
-        with self.connection.cursor() as cursor:
-            if self.connection.vendor == "sqlite":
-                cursor.execute("PRAGMA cache_size")
-                cache_size = cursor.fetchone()[0]
-                cursor.execute("PRAGMA threads")
-                threads = cursor.fetchone()[0]
-                # Helper threads for the sorts that build the indexes at the end.
-                cursor.execute(f"PRAGMA threads = {max(int(threads), min(4, os.cpu_count() or 1))}")
-                kib = max(SQLITE_CACHE_KIB_LEAST, min(customers * SQLITE_CACHE_KIB_PER_CUSTOMER, _memory_kib() // 4))
-                cursor.execute(f"PRAGMA cache_size = -{kib}")
-            else:
+        if self.connection.vendor == "postgresql":
+            with self.connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 # Memory for the sorts that build the indexes at the end; back to the default at commit.
                 cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            yield  # a failed load takes these settings with the transaction (or savepoint) it rolls back
+            with self.connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            return
+        with self.connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size")
+            cache_size = int(cursor.fetchone()[0])
+            cursor.execute("PRAGMA threads")
+            threads = int(cursor.fetchone()[0])
+            kib = max(SQLITE_CACHE_KIB_LEAST, min(customers * SQLITE_CACHE_KIB_PER_CUSTOMER, _memory_kib() // 4))
+            cursor.execute(f"PRAGMA cache_size = -{kib}")
+            # Helper threads for the sorts that build the indexes at the end.
+            cursor.execute(f"PRAGMA threads = {max(threads, min(4, os.cpu_count() or 1))}")
         try:
             yield
-        finally:
+        finally:  # the connection's own settings, whatever became of the transaction
             with self.connection.cursor() as cursor:
-                if self.connection.vendor == "sqlite":
-                    cursor.execute(f"PRAGMA cache_size = {int(cache_size)}")
-                    cursor.execute(f"PRAGMA threads = {int(threads)}")
-                else:
-                    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+                cursor.execute(f"PRAGMA cache_size = {cache_size}")
+                cursor.execute(f"PRAGMA threads = {threads}")
 
     @contextmanager
     def indexes_built_after(

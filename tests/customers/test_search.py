@@ -39,7 +39,8 @@ def plan(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str
         monkeypatch.setattr(queries, "SMALL_SCOPE", 0)
     if request.param == "walks":
         monkeypatch.setattr(queries, "CANDIDATES", 0)
-        monkeypatch.setattr(queries, "KEY_CANDIDATES", 0)
+        monkeypatch.setattr(queries, "KEY_PREFIX_CAP", 0)
+        monkeypatch.setattr(queries, "KEY_RANK_CAP", 0)
     return str(request.param)
 
 

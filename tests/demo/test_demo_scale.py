@@ -165,6 +165,31 @@ def test_the_indexes_dropped_for_the_load_are_built_again_as_they_were() -> None
     assert any("name_gram" in name for name, _sql in before)
 
 
+@pytest.mark.django_db
+def test_a_load_that_fails_halfway_leaves_nothing_behind_indexes_included(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given: a load whose second chunk cannot be made
+    before = _index_definitions()
+    monkeypatch.setattr(builder, "CHUNK_SIZE", 20)
+    real_chunk = pipeline.make_chunk
+
+    def failing_chunk(book: Any, index: int, start: int, count: int) -> pipeline.ChunkRows:
+        if index == 1:
+            raise RuntimeError("disk full")
+        return real_chunk(book, index, start, count)
+
+    monkeypatch.setattr(pipeline, "make_chunk", failing_chunk)
+    # when
+    with pytest.raises(RuntimeError, match="disk full"):
+        build_demo_bank(customers=50)
+    # then
+    assert not Customer.objects.exists() and not User.objects.exists()
+    assert _index_definitions() == before
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size")
+            assert cursor.fetchone()[0] == -2000  # SQLite's default: the load's bigger cache is gone
+
+
 def _bank_rows() -> dict[str, list[Any]]:
     customers = Customer.objects.order_by("credit_code")
     grams = CustomerNameGram.objects.values_list("customer__credit_code", "unit__code", "position", "gram")

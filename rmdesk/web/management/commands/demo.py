@@ -92,7 +92,7 @@ class Command(BaseCommand):
             raise CommandError(f"cannot load the demo bank: {exc}") from None
         finally:
             progress.close()
-        counts = ", ".join(f"{count} {COUNT_LABELS.get(name, name)}" for name, count in summary.as_dict().items())
+        counts = ", ".join(f"{count:,} {COUNT_LABELS.get(name, name)}" for name, count in summary.as_dict().items())
         self.stdout.write(f"Demo bank loaded in {time.monotonic() - started:.1f} s (seed {seed}): {counts}.")
 
     def _print_logins(self, host: str, port: int, *, serving: bool) -> None:
