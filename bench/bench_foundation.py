@@ -73,8 +73,10 @@ def main() -> None:
 
     for label, user in (("RM rm_zhang", rm), ("branch head head_liu", head)):
         visible = Customer.objects.restrict(user, Action.VIEW).count()
-        print(f"GET /api/v1/customers?limit=50 as {label} ({visible} visible): "
-              f"{timed(api_first_page(user), args.repeat):.1f} ms median")
+        print(
+            f"GET /api/v1/customers?limit=50 as {label} ({visible} visible): "
+            f"{timed(api_first_page(user), args.repeat):.1f} ms median"
+        )
 
     # Deep paging: keyset (WHERE id > last ORDER BY id LIMIT 50) vs OFFSET, as the head of a big branch.
     scoped = Customer.objects.restrict(head, Action.VIEW).filter(archived_at__isnull=True).order_by("pk")
@@ -86,9 +88,7 @@ def main() -> None:
 
     # Scope as a co-RM subquery (ours) vs a join on co-RMs with DISTINCT (the naive way).
     subquery = timed(lambda: Customer.objects.restrict(rm, Action.VIEW).count(), args.repeat)
-    naive = timed(
-        lambda: Customer.objects.filter(Q(primary_rm=rm) | Q(co_rms=rm)).distinct().count(), args.repeat
-    )
+    naive = timed(lambda: Customer.objects.filter(Q(primary_rm=rm) | Q(co_rms=rm)).distinct().count(), args.repeat)
     print(f"RM scope count: subquery {subquery:.2f} ms, join+DISTINCT {naive:.2f} ms, ratio {naive / subquery:.1f}×")
 
     missing = args.events - AuditEvent.objects.count()

@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from tests.audit_trigger import set_audit_triggers
 from tests.personas import Bank, build_bank
 
 
 @pytest.fixture
 def bank(db: Any) -> Bank:
     return build_bank()
+
+
+# --- data that must be committed (another thread or connection reads it) ------------------------------------------
+
+
+@pytest.fixture
+def audit_trigger_back_on(django_db_blocker: Any) -> Iterator[None]:
+    """Set up before pytest-django's transactional_db, so this teardown runs after its flush."""
+    yield
+    with django_db_blocker.unblock():  # the flush has blocked the database again
+        set_audit_triggers(enabled=True)
+
+
+@pytest.fixture
+def committed_db(audit_trigger_back_on: None, transactional_db: None) -> Iterator[None]:
+    """pytest-django's transactional_db, with the audit trigger off for its flush (tests/audit_trigger.py)."""
+    yield
+    set_audit_triggers(enabled=False)

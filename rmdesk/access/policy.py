@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from rmdesk.org.choices import Role
+from rmdesk.org.models import OrgUnit
 
 
 class Action(StrEnum):
@@ -19,9 +20,12 @@ class Action(StrEnum):
     CHANGE = "change"
     REVEAL = "reveal"  # see key persons' ID numbers and phones unmasked
     EXPORT = "export"
+    # See the unassigned prospects of a pool (公海) and claim one: an RM's pools are those of their own unit and the
+    # units above it; a lead's or head's, those of their subtree.
+    CLAIM = "claim"
 
 
-_WRITE = {Action.VIEW, Action.CREATE, Action.CHANGE, Action.REVEAL, Action.EXPORT}
+_WRITE = {Action.VIEW, Action.CREATE, Action.CHANGE, Action.REVEAL, Action.EXPORT, Action.CLAIM}
 
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     Role.RM: frozenset(_WRITE),
@@ -39,15 +43,17 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
 
 @dataclass(frozen=True)
 class Scope:
-    """Which customers an action reaches: none, all, one RM's book, or one unit subtree."""
+    """Which customers an action reaches: none, all, one RM's book, one unit subtree, or the unassigned prospects
+    owned by some units (an RM's pools)."""
 
     everything: bool = False
     rm_id: int | None = None
     unit_path: str | None = None
+    pool_units: tuple[int, ...] = ()
 
     @property
     def nothing(self) -> bool:
-        return not (self.everything or self.rm_id or self.unit_path)
+        return not (self.everything or self.rm_id or self.unit_path or self.pool_units)
 
 
 NOTHING = Scope()
@@ -68,9 +74,17 @@ def scope_for(user: Any, action: Action | str) -> Scope:
     if role in (Role.RISK_OFFICER, Role.AUDITOR):
         return Scope(everything=True)
     if role == Role.RM:
+        if action == Action.CLAIM:
+            return Scope(pool_units=_unit_and_above(user)) if user.unit_id is not None else NOTHING
         return Scope(rm_id=user.pk)
     if role in (Role.TEAM_LEAD, Role.BRANCH_HEAD):
         if user.unit_id is None:
             return NOTHING
         return Scope(unit_path=user.unit.path)
     return NOTHING
+
+
+def _unit_and_above(user: Any) -> tuple[int, ...]:
+    """The ids of the user's unit and of every unit above it (a branch's pool is open to all its teams' RMs)."""
+    codes = [code for code in user.unit.path.split("/") if code]
+    return tuple(sorted(OrgUnit.objects.filter(code__in=codes).values_list("pk", flat=True)))

@@ -21,6 +21,9 @@ def customer_q(scope: Scope, *, root: str, co_rm_model: type[models.Model]) -> Q
         # A subquery, not a join on co-RMs: no duplicate rows and no DISTINCT on a million customers.
         co_rm_of = co_rm_model._default_manager.filter(user_id=scope.rm_id).values("customer_id")
         return Q(**{f"{root}primary_rm_id": scope.rm_id}) | Q(**{f"{pk}__in": co_rm_of})
+    if scope.pool_units:
+        # The pools: prospects no RM holds yet, owned by one of these units (an unassigned row has no co-RMs).
+        return Q(**{f"{root}primary_rm__isnull": True, f"{root}owning_unit_id__in": scope.pool_units})
     if scope.unit_path is not None:
         # A co-RM from inside the subtree brings a customer owned elsewhere into the lead's view too.
         co_rm_in = co_rm_model._default_manager.filter(user__unit__path__startswith=scope.unit_path).values(

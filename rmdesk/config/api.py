@@ -16,6 +16,7 @@ from ninja.security import HttpBearer, SessionAuth
 from rmdesk.core.api import django_error_fields, error_response, request_error_fields
 from rmdesk.core.errors import DomainError
 from rmdesk.customers.api import router as customers_router
+from rmdesk.development.api import router as development_router
 from rmdesk.org.services import authenticate_token
 
 logger = logging.getLogger("rmdesk.api")
@@ -39,6 +40,7 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 api.add_router("/", customers_router)
+api.add_router("/", development_router)
 
 
 @api.exception_handler(DomainError)

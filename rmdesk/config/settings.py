@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "rmdesk.audit",
     "rmdesk.customers",
     "rmdesk.tasks",
+    "rmdesk.development",
     "rmdesk.web",
 ]
 

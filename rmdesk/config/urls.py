@@ -11,5 +11,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("customers/", include("rmdesk.customers.urls")),
     path("tasks/", include("rmdesk.tasks.urls")),
+    path("development/", include("rmdesk.development.urls")),
     path("", include("rmdesk.web.urls")),
 ]

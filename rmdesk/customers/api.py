@@ -66,7 +66,7 @@ def _visible_customer(request: HttpRequest, customer_id: int) -> Customer:
     return customer
 
 
-def _data(payload: Schema, *, drop: set[str] = frozenset()) -> dict[str, Any]:  # type: ignore[assignment]
+def payload_data(payload: Schema, *, drop: set[str] = frozenset()) -> dict[str, Any]:  # type: ignore[assignment]
     """The fields the client sent, amounts as Decimal (parsed from strings, never floats)."""
     data = payload.model_dump(exclude_unset=True)
     for name in drop:
@@ -76,7 +76,7 @@ def _data(payload: Schema, *, drop: set[str] = frozenset()) -> dict[str, Any]:  
     return data
 
 
-def _resolve_people(data: dict[str, Any]) -> dict[str, Any]:
+def resolve_people(data: dict[str, Any]) -> dict[str, Any]:
     """Usernames and unit codes in the payload, as the rows they name."""
     errors: dict[str, str] = {}
     if data.get("owning_unit") is not None:
@@ -122,7 +122,7 @@ def customer_out(customer: Customer) -> dict[str, Any]:
         "tier": customer.tier,
         "status": customer.status,
         "owning_unit": customer.owning_unit.code,
-        "primary_rm": customer.primary_rm.username,
+        "primary_rm": customer.primary_rm.username if customer.primary_rm else None,
         "co_rms": sorted(u.username for u in customer.co_rms.all()),
         "version": customer.version,
         "archived": customer.archived_at is not None,
@@ -190,7 +190,7 @@ def get_customer(request: HttpRequest, customer_id: int) -> Any:
 @router.post("/customers", response={201: CustomerOut, **ERRORS}, summary="Open a customer file")
 @transaction.atomic
 def create_customer(request: HttpRequest, payload: CustomerIn) -> Any:
-    data = _resolve_people(_data(payload, drop={"co_rms"}))
+    data = resolve_people(payload_data(payload, drop={"co_rms"}))
     co_rms = _co_rm_users(payload.co_rms or [])
     customer = services.create_customer(actor=_actor(request), data=data, co_rms=co_rms)
     return Status(201, customer_out(customer))
@@ -200,7 +200,7 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> Any:
 @transaction.atomic
 def update_customer(request: HttpRequest, customer_id: int, payload: CustomerPatch) -> Any:
     actor = _actor(request)
-    data = _resolve_people(_data(payload, drop={"version", "co_rms"}))
+    data = resolve_people(payload_data(payload, drop={"version", "co_rms"}))
     co_rms = None if payload.co_rms is None else _co_rm_users(payload.co_rms)
     customer = services.update_customer(
         actor=actor, customer_id=customer_id, version=payload.version, data=data, co_rms=co_rms
@@ -246,7 +246,7 @@ def list_key_persons(request: HttpRequest, customer_id: int) -> Any:
 
 @router.post("/customers/{customer_id}/key-persons", response={201: KeyPersonOut, **ERRORS}, summary="Add a key person")
 def create_key_person(request: HttpRequest, customer_id: int, payload: KeyPersonIn) -> Any:
-    person = services.add_key_person(actor=_actor(request), customer_id=customer_id, data=_data(payload))
+    person = services.add_key_person(actor=_actor(request), customer_id=customer_id, data=payload_data(payload))
     return Status(201, key_person_out(person))
 
 
@@ -256,7 +256,7 @@ def update_key_person(request: HttpRequest, key_person_id: int, payload: KeyPers
         actor=_actor(request),
         key_person_id=key_person_id,
         version=payload.version,
-        data=_data(payload, drop={"version"}),
+        data=payload_data(payload, drop={"version"}),
     )
     return key_person_out(person)
 
@@ -334,7 +334,9 @@ def _statement_out(statement: FinancialStatement) -> dict[str, Any]:
     summary="Add a year's statement",
 )
 def create_statement(request: HttpRequest, customer_id: int, payload: StatementIn) -> Any:
-    statement = services.add_financial_statement(actor=_actor(request), customer_id=customer_id, data=_data(payload))
+    statement = services.add_financial_statement(
+        actor=_actor(request), customer_id=customer_id, data=payload_data(payload)
+    )
     return Status(201, _statement_out(statement))
 
 
@@ -343,7 +345,10 @@ def create_statement(request: HttpRequest, customer_id: int, payload: StatementI
 )
 def update_statement(request: HttpRequest, statement_id: int, payload: StatementPatch) -> Any:
     statement = services.update_financial_statement(
-        actor=_actor(request), statement_id=statement_id, version=payload.version, data=_data(payload, drop={"version"})
+        actor=_actor(request),
+        statement_id=statement_id,
+        version=payload.version,
+        data=payload_data(payload, drop={"version"}),
     )
     return _statement_out(statement)
 
@@ -390,7 +395,7 @@ def _api_field_names() -> Iterator[None]:
 
 
 def _relationship_data(request: HttpRequest, payload: Schema) -> dict[str, Any]:
-    data = _data(payload, drop={"version", "counterparty_id"})
+    data = payload_data(payload, drop={"version", "counterparty_id"})
     if "counterparty_id" in payload.model_fields_set:
         counterparty_id = payload.counterparty_id  # type: ignore[attr-defined]
         data["counterparty"] = None

@@ -36,12 +36,13 @@ def cell(column: Column, customer: Customer) -> str:
     name = column.field
     if name == "owning_unit":
         return customer.owning_unit.code
-    if name == "primary_rm":
-        return customer.primary_rm.username
     if name == "owning_unit_name":
         return customer.owning_unit.name
-    if name == "primary_rm_name":
-        return customer.primary_rm.display_name
+    if name in ("primary_rm", "primary_rm_name"):
+        rm = customer.primary_rm
+        if rm is None:
+            return ""  # a prospect waiting in its unit's pool
+        return rm.username if name == "primary_rm" else rm.display_name
     value = getattr(customer, name)
     if value is None or value == "":
         return ""

@@ -19,6 +19,7 @@ from rmdesk.access.policy import Action, scope_for
 from rmdesk.core import validators
 from rmdesk.core.models import VersionedModel
 from rmdesk.customers import services
+from rmdesk.customers.assignment import assignable_rms, assignable_units
 from rmdesk.customers.choices import DocumentKind
 from rmdesk.customers.imports.readers import FileRejected, check_file
 from rmdesk.customers.models import Customer, Document, FinancialStatement, KeyPerson, Relationship
@@ -77,24 +78,6 @@ def saved_values(obj: models.Model, names: Iterable[str]) -> list[tuple[str, Any
             value = f"{value:,.2f}"
         rows.append((label, value))
     return rows
-
-
-def assignable_rms(user: User) -> QuerySet[User]:
-    """Active RMs the user may make primary RM: themselves for an RM, else RMs in their unit subtree."""
-    scope = scope_for(user, Action.CREATE)
-    rms = User.objects.filter(role=Role.RM, is_active=True).select_related("unit").order_by("unit__path", "username")
-    if scope.rm_id is not None:
-        return rms.filter(pk=user.pk)
-    if scope.unit_path is not None:
-        return rms.filter(unit__path__startswith=scope.unit_path)
-    return rms.none()
-
-
-def assignable_units(user: User) -> QuerySet[OrgUnit]:
-    """Units a customer of this user's may be filed under: their own unit subtree."""
-    if user.unit is None:
-        return OrgUnit.objects.none()
-    return user.unit.subtree().exclude(level=UnitLevel.DEPARTMENT)
 
 
 def branch_rms(user: User) -> QuerySet[User]:

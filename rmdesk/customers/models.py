@@ -6,9 +6,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import Length
 from django.utils.translation import gettext_lazy as _
 
@@ -36,6 +37,10 @@ if TYPE_CHECKING:
 def amount_field(verbose_name: StrOrPromise, **options: Any) -> models.DecimalField[Decimal | None, Decimal]:
     """An amount in yuan, exact to the fen."""
     return models.DecimalField(verbose_name, max_digits=18, decimal_places=2, **options)
+
+
+# A customer may wait in a pool, with no primary RM, only while it is being developed.
+POOL_STATUSES = (LifecycleStatus.PROSPECT, LifecycleStatus.TARGET)
 
 
 def rating_choices() -> list[tuple[str, str]]:
@@ -66,9 +71,12 @@ class Customer(VersionedModel):
     owning_unit = models.ForeignKey(
         "org.OrgUnit", verbose_name=_("owning unit"), on_delete=models.PROTECT, related_name="customers"
     )
+    # Empty only for a prospect waiting in its owning unit's pool (公海) for an RM to claim it.
     primary_rm = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("primary RM"),
+        null=True,
+        blank=True,
         on_delete=models.PROTECT,
         related_name="primary_customers",
     )
@@ -97,9 +105,23 @@ class Customer(VersionedModel):
             # Search results rank shorter names first, then older customers: a walk in this order stops early.
             models.Index(Length("search_name"), F("id"), name="customer_search_rank"),
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(primary_rm__isnull=False) | Q(status__in=POOL_STATUSES),
+                name="customer_unassigned_only_in_pool",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if self.primary_rm_id is None and self.status not in POOL_STATUSES:
+            raise ValidationError({"primary_rm": _("Only a prospect or target can wait in the pool without an RM.")})
+
+    @property
+    def in_pool(self) -> bool:
+        return self.primary_rm_id is None
 
     @property
     def customer_id(self) -> int:

@@ -74,7 +74,10 @@ def ranked_ids(queryset: QuerySet[Customer], q: str, *, limit: int = SEARCH_LIMI
     base = queryset.order_by()
     units = _scope_units(base)
     if _is_small(base, units):
-        return _search_rows(_by_scope_indexes(base, units), query, limit)
+        # Its ids first (at most SMALL_SCOPE, found by the scope's indexes), then its rows and keys by id: given
+        # restrict()'s "… or id in (subquery)" instead, PostgreSQL scans every customer or every search key.
+        ids = list(by_scope_indexes(base).values_list("pk", flat=True))
+        return _search_rows(base.filter(pk__in=ids), ids, query, limit)
     return _search_large(base, query, units, limit)
 
 
@@ -114,25 +117,35 @@ def _is_small(base: QuerySet[Customer], units: list[int] | None) -> bool:
     return not base[SMALL_SCOPE : SMALL_SCOPE + 1].exists()
 
 
-def _by_scope_indexes(base: QuerySet[Customer], units: list[int] | None) -> QuerySet[Customer]:
-    """`base` with its unit scope restated by unit ids, so that the database can find the scope's rows by index.
+def by_scope_indexes(base: QuerySet[Customer]) -> QuerySet[Customer]:
+    """A restricted queryset of customers whose scope the database can find by index, for reading a whole scope.
 
-    restrict() selects a unit's customers by the unit path through a join, which SQLite can only evaluate by
-    scanning every customer. The condition added here selects the same customers (the unit subtree by id, or a
-    co-RM inside it) and is ANDed to restrict()'s own, so it can only ever narrow, never widen, what is visible.
+    The scope is restated by its own indexes: an RM's customers or their co-RM customers, a unit subtree's by unit
+    ids or its co-RMs' customers, the co-RM customers as a list of ids where it is short. PostgreSQL cannot estimate
+    "… or id in (subquery)" and scans every customer; "… or id in (ids)" is an OR of two index scans. The condition
+    is ANDed to restrict()'s own, so it only ever narrows what is visible.
     """
     scope = getattr(base, "scope", None)
-    if units is None or scope is None or scope.unit_path is None:
-        return base  # one RM's book (found by its indexes already), the whole bank, or an unrestricted queryset
-    co_rm_in = CustomerCoRM.objects.filter(user__unit_id__in=units).values("customer_id")
-    return base.filter(Q(owning_unit_id__in=units) | Q(pk__in=co_rm_in))
+    if scope is None or (scope.rm_id is None and scope.unit_path is None):
+        return base
+    if scope.rm_id is not None:
+        co_rm = CustomerCoRM.objects.filter(user_id=scope.rm_id)
+        owned = Q(primary_rm_id=scope.rm_id)
+    else:
+        units = _scope_units(base)
+        co_rm = CustomerCoRM.objects.filter(user__unit_id__in=units)
+        owned = Q(owning_unit_id__in=units)
+    co_rm_of = list(co_rm.values_list("customer_id", flat=True)[: MAX_BATCH + 1])
+    if len(co_rm_of) > MAX_BATCH:
+        return base.filter(owned | Q(pk__in=co_rm.values("customer_id")))
+    return base.filter(owned | Q(pk__in=co_rm_of))
 
 
 # --- a small scope: one statement over its rows ------------------------------------------------------------------
 
 
-def _search_rows(rows: QuerySet[Customer], query: Query, limit: int) -> Ids:
-    """A small scope, searched over its own rows, which the database finds through the scope's indexes.
+def _search_rows(rows: QuerySet[Customer], ids: Ids, query: Query, limit: int) -> Ids:
+    """A small scope (`rows`, the customers `ids`), searched over its own rows, found by id.
 
     A name query is one statement: its ORDER BY starts with the tier, so it cannot follow the rank index and make
     the database walk every customer. Code, pinyin and initials keys are looked up per customer of the scope
@@ -148,7 +161,7 @@ def _search_rows(rows: QuerySet[Customer], query: Query, limit: int) -> Ids:
     tiers: dict[int, tuple[int, int, int]] = {}
     # Keys of the scope's customers only: search_key_customer (customer first, and covering) per customer.
     ranges = _key_range(CODE, text) | _key_range(PINYIN, text) | _key_range(INITIALS, text)
-    keys = CustomerSearchKey.objects.filter(ranges, customer__in=rows.values("pk"))
+    keys = CustomerSearchKey.objects.filter(ranges, customer__in=ids)
     for pk, key, position, length in keys.values_list("customer_id", "key", "position", "name_length"):
         if key == CODE + text:
             triple = (0, length, pk)

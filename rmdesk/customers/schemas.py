@@ -47,7 +47,7 @@ class CustomerOut(Schema):
     tier: str
     status: str
     owning_unit: str = Field(description="Org-unit code")
-    primary_rm: str = Field(description="Username of the primary RM 主办")
+    primary_rm: str | None = Field(description="Username of the primary RM 主办; null while in a pool (公海)")
     co_rms: list[str] = Field(description="Usernames of the co-RMs 协办")
     version: int
     archived: bool

@@ -34,7 +34,8 @@ from rmdesk.org.models import OrgUnit, User
 
 V = TypeVar("V", bound=VersionedModel)
 
-CUSTOMER_FIELDS = (
+# The firm's own facts, as a registry would give them (all a prospect is registered with), then how the bank holds it.
+FIRM_FIELDS = (
     "name",
     "credit_code",
     "legal_representative",
@@ -44,6 +45,9 @@ CUSTOMER_FIELDS = (
     "region",
     "size",
     "ownership",
+)
+CUSTOMER_FIELDS = (
+    *FIRM_FIELDS,
     "credit_rating",
     "tier",
     "status",
@@ -274,7 +278,10 @@ def _set_co_rms(actor: User, customer: Customer, users: Iterable[User]) -> None:
     for user in wanted.values():
         if user.role != Role.RM or not user.is_active:
             raise ValidationError({"co_rms": _("Co-RMs must be active relationship managers.")})
-    wanted.pop(customer.primary_rm_id, None)
+    if customer.primary_rm_id is not None:
+        wanted.pop(customer.primary_rm_id, None)
+    elif wanted:
+        raise ValidationError({"co_rms": _("A prospect in the pool has no RM yet, so it cannot have co-RMs.")})
     current = set(CustomerCoRM.objects.filter(customer=customer).values_list("user_id", flat=True))
     added, removed = wanted.keys() - current, current - wanted.keys()
     CustomerCoRM.objects.filter(customer=customer, user_id__in=removed).delete()

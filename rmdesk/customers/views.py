@@ -32,6 +32,7 @@ from rmdesk.audit.models import AuditEvent
 from rmdesk.core.errors import ConflictError, DomainError, NotFoundError
 from rmdesk.core.htmx import render_page_or_partial
 from rmdesk.core.models import VersionedModel
+from rmdesk.core.money import to_wan
 from rmdesk.customers import services
 from rmdesk.customers.filters import CustomerFilter
 from rmdesk.customers.forms import (
@@ -46,7 +47,7 @@ from rmdesk.customers.forms import (
     saved_values,
 )
 from rmdesk.customers.models import Customer, Document, FinancialStatement, KeyPerson, Relationship
-from rmdesk.customers.queries import SEARCH_LIMIT, search_customers
+from rmdesk.customers.queries import SEARCH_LIMIT, by_scope_indexes, search_customers
 from rmdesk.customers.search import read_query
 from rmdesk.org.models import User
 
@@ -57,7 +58,6 @@ QUERY_LENGTH = 100  # as the list's search field accepts
 SELECT_FILTERS = ("status", "tier", "size", "credit_rating", "industry_section", "province")
 TIMELINE_LENGTH = 100
 HUNDREDTH = Decimal("0.01")
-TEN_THOUSAND = Decimal(10000)
 
 # The 360° page's sections: key, tab label, URL name. Each is also its own partial at its URL.
 SECTIONS = (
@@ -151,6 +151,10 @@ def customer_list(request: AuthedRequest) -> HttpResponse:
     queryset = customer_filter.apply(queryset) if customer_filter.is_valid() else queryset.none()
     searching = customer_filter.is_valid() and customer_filter.is_search
     if not searching:
+        # The whole scope is counted and sorted for the page: restated on the scope's own indexes (only narrowing
+        # restrict()'s filter), or a branch's list reads every customer of the bank (bench/bench_http.py).
+        if customer_filter.is_valid():
+            queryset = by_scope_indexes(queryset)
         queryset = queryset.order_by("name", "pk")  # a search comes ranked, best match first
     queryset = queryset.select_related("primary_rm", "owning_unit")
     context = {
@@ -207,7 +211,7 @@ def _growth(current: Decimal, previous: Decimal | None) -> Decimal | None:
 
 def _ten_thousands(amount: Decimal) -> str:
     """Yuan as 万元 with two decimals, as a string: JSON carries amounts as strings, never floats."""
-    return str((amount / TEN_THOUSAND).quantize(HUNDREDTH, rounding=ROUND_HALF_UP))
+    return str(to_wan(amount))
 
 
 def _financials_context(request: AuthedRequest, customer: Customer) -> dict[str, Any]:

@@ -1,9 +1,10 @@
 """The demo bank behind `rmdesk demo`: an org tree, users and a customer book generated from a seed.
 
-The same seed gives the same rows: only timestamps and the tasks' due dates (relative to today, so the
-RM's "today" list is never empty) differ between two loads. The org and the staff grow with the book
+The same seed gives the same rows: only timestamps and the dates of tasks and of customer development
+(relative to today, so the RM's "today" list is never empty and the pipeline's history ends yesterday)
+differ between two loads. The org and the staff grow with the book
 (org.py); customers and everything that hangs off them, quick-search rows included, are made a chunk at
-a time (customers.py, links.py; pipeline.py, in a second process for a big bank) and written past the
+a time (customers.py, links.py, prospects.py; pipeline.py, in a second process for a big bank) and written past the
 ORM (writer.py), all in one transaction with a single `demo.load` audit event recording the load.
 """
 
@@ -43,9 +44,22 @@ from rmdesk.demo.org import (
     plan_org,
 )
 from rmdesk.demo.pipeline import BookMaker, ChunkRows
+from rmdesk.demo.prospects import (
+    CLAIM_FIELDS,
+    ITEM_RATING_FIELDS,
+    POOL_RULES,
+    PROSPECT_FIELDS,
+    STAGE_CHANGE_FIELDS,
+    DevelopmentPlan,
+)
 from rmdesk.demo.vocabulary import RATING_WEIGHTS, Weights
-from rmdesk.demo.writer import BulkWriter, DemoBankError
+from rmdesk.demo.writer import BulkWriter, DemoBankError, Row
+from rmdesk.development.choices import ClaimStatus
+from rmdesk.development.models import Claim, ItemRating, PoolRule, Prospect, StageChange
+from rmdesk.development.pool import CLAIM_SOURCE, DECISION_DAYS, deciders
+from rmdesk.development.workdays import add_working_days
 from rmdesk.org.models import OrgUnit, User
+from rmdesk.tasks.choices import Priority, TaskKind, TaskStatus
 from rmdesk.tasks.models import Task
 
 __all__ = [
@@ -81,6 +95,10 @@ class DemoSummary:
     key_persons: int
     financial_statements: int
     relationships: int
+    prospects: int
+    stage_changes: int
+    claims: int
+    item_ratings: int
     tasks: int
 
     def as_dict(self) -> dict[str, int]:
@@ -117,16 +135,30 @@ def _load(writer: BulkWriter, *, customers: int, seed: int, report: Progress) ->
     report("org", len(units), len(units), writer.rows)
     users, rms = create_users(plan, units, rng("users"))
     report("users", len(users), len(users), writer.rows)
+    PoolRule.objects.bulk_create(
+        PoolRule(unit=units[code], approval_required=approval, contact_days=days)
+        for code, approval, days in POOL_RULES
+        if code in units
+    )
 
     tables = _ChunkTables(writer)
+    today = timezone.localdate()
     book_options = {
         "seed": seed,
         "rms": rms,
         "customers": customers,
         "first_id": writer.next_id(Customer),
+        "first_relationship_id": writer.next_id(Relationship),
+        "first_prospect_id": writer.next_id(Prospect),
         "ratings": Weights([(r, RATING_WEIGHTS.get(r, 1)) for r in settings.CREDIT_RATING_SCALE]),
         "stamp": writer.datetime(timezone.now()),
         "today": writer.date(date.today()),  # what auto_now_add gives a co-RM link's `since`
+        "development": DevelopmentPlan.for_units(
+            {code: unit.pk for code, unit in units.items()},
+            today=today,
+            zone=settings.TIME_ZONE,
+            text_times=writer.connection.vendor == "sqlite",
+        ),
     }
 
     def indexes_built(built: int, total: int) -> None:
@@ -139,11 +171,30 @@ def _load(writer: BulkWriter, *, customers: int, seed: int, report: Progress) ->
             for chunk in maker.chunks(customers, CHUNK_SIZE):
                 done += tables.write(chunk)
                 report("customers", done, customers, writer.rows)
-        tasks = maker.tasks(timezone.localdate())
-    writer.reset_sequences(Customer)
+        tasks = maker.tasks(today)
+    writer.reset_sequences(Customer, Relationship, Prospect)
+    tasks += _claim_decisions(today, writer.datetime(timezone.now()))
     writer.write(writer.table(Task, TASK_FIELDS), tasks)
     report("tasks", len(tasks), len(tasks), writer.rows)
     return DemoSummary(org_units=len(units), users=len(users), customers=customers, tasks=len(tasks), **tables.counts)
+
+
+def _claim_decisions(today: date, stamp: object) -> list[Row]:
+    """A task for whoever decides each pending claim (the team lead, else the head above), as a claim raises it."""
+    rows: list[Row] = []
+    who: dict[int, list[User]] = {}
+    pending = Claim.objects.filter(status=ClaimStatus.PENDING).select_related("rm", "prospect__customer__owning_unit")
+    for claim in pending.order_by("pk"):
+        customer = claim.prospect.customer
+        unit = customer.owning_unit
+        if unit.pk not in who:
+            who[unit.pk] = deciders(unit)
+        due = add_working_days(timezone.localdate(claim.created_at), DECISION_DAYS).isoformat()
+        title = f"审批{claim.rm.full_name}对{customer.name}的认领申请"
+        for lead in who[unit.pk]:
+            rows.append((TaskKind.CLAIM_APPROVAL.value, title, customer.pk, lead.pk, due, TaskStatus.OPEN.value,
+                         Priority.NORMAL.value, None, stamp, stamp, CLAIM_SOURCE, str(claim.pk)))  # fmt: skip
+    return rows
 
 
 class _ChunkTables:
@@ -156,12 +207,18 @@ class _ChunkTables:
         self.key_persons = writer.table(KeyPerson, KEY_PERSON_FIELDS)
         self.statements = writer.table(FinancialStatement, STATEMENT_FIELDS)
         self.relationships = writer.table(Relationship, RELATIONSHIP_FIELDS)
+        self.prospects = writer.table(Prospect, PROSPECT_FIELDS)
+        self.stage_changes = writer.table(StageChange, STAGE_CHANGE_FIELDS)
+        self.claims = writer.table(Claim, CLAIM_FIELDS)
+        self.ratings = writer.table(ItemRating, ITEM_RATING_FIELDS)
         self.grams = writer.table(CustomerNameGram, GRAM_COLUMNS)
         self.keys = writer.table(CustomerSearchKey, KEY_COLUMNS)
         self.tables = (self.customers, self.co_rms, self.key_persons, self.statements, self.relationships,
-                       self.grams, self.keys)  # fmt: skip
+                       self.prospects, self.stage_changes, self.claims, self.ratings, self.grams,
+                       self.keys)  # fmt: skip
         self.models = [table.model for table in self.tables]
-        self.counts = dict.fromkeys(("co_rms", "key_persons", "financial_statements", "relationships"), 0)
+        self.counts = dict.fromkeys(("co_rms", "key_persons", "financial_statements", "relationships", "prospects",
+                                     "stage_changes", "claims", "item_ratings"), 0)  # fmt: skip
 
     def write(self, chunk: ChunkRows) -> int:
         """Write the chunk, parents first; returns how many customers it held."""
@@ -170,10 +227,15 @@ class _ChunkTables:
         self.writer.write(self.key_persons, chunk.key_persons)
         self.writer.write(self.statements, chunk.statements)
         self.writer.write(self.relationships, chunk.relationships)
+        self.writer.write(self.prospects, chunk.prospects)
+        self.writer.write(self.stage_changes, chunk.stage_changes)
+        self.writer.write(self.claims, chunk.claims)
+        self.writer.write(self.ratings, chunk.ratings)
         self.writer.write(self.grams, chunk.grams)
         self.writer.write(self.keys, chunk.keys)
-        self.counts["co_rms"] += len(chunk.co_rms)
-        self.counts["key_persons"] += len(chunk.key_persons)
-        self.counts["financial_statements"] += len(chunk.statements)
-        self.counts["relationships"] += len(chunk.relationships)
+        for name, rows in (("co_rms", chunk.co_rms), ("key_persons", chunk.key_persons),
+                           ("financial_statements", chunk.statements), ("relationships", chunk.relationships),
+                           ("prospects", chunk.prospects), ("stage_changes", chunk.stage_changes),
+                           ("claims", chunk.claims), ("item_ratings", chunk.ratings)):  # fmt: skip
+            self.counts[name] += len(rows)
         return len(chunk.customers)

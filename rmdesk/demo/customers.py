@@ -23,6 +23,7 @@ from rmdesk.customers.choices import DecisionRole, LifecycleStatus, Ownership
 from rmdesk.demo import names
 from rmdesk.demo.links import Links
 from rmdesk.demo.org import SHARED_BOOKS, Rm, books
+from rmdesk.demo.prospects import SHOW_STATUS, ChunkDevelopment, DevelopmentPlan, plan_showcase
 from rmdesk.demo.vocabulary import (
     ASSETS_WAN,
     BIRTH_YEARS,
@@ -107,7 +108,9 @@ STATEMENT_FIELDS = (
     "archived_at",
 )
 TASK_FIELDS = ("kind", "title", "customer_id", "owner_id", "due_date", "status", "priority", "completed_at",
-               "created_at", "updated_at")  # fmt: skip
+               "created_at", "updated_at", "source_type", "source_id")  # fmt: skip
+# Where a customer row says who holds it: a pool prospect's row names its pool's unit and no RM.
+OWNING_UNIT, PRIMARY_RM = CUSTOMER_FIELDS.index("owning_unit_id"), CUSTOMER_FIELDS.index("primary_rm_id")
 
 CO_RM_SHARE = 0.08
 OPEN_TASKS_PER_RM = 8
@@ -131,6 +134,7 @@ class Firm:
     region: str
     branch: str  # its primary RM's branch
     units: tuple[int, ...] = ()  # whose heads see it: the owning unit, then its co-RM's team
+    named: bool = False  # a named RM's customer
 
 
 @dataclass
@@ -143,12 +147,10 @@ class Chunk:
     key_persons: list[Row] = field(default_factory=list)
     statements: list[Row] = field(default_factory=list)
     relationships: list[Row] = field(default_factory=list)
-
-    @property
-    def rows(self) -> int:
-        return sum(
-            len(rows) for rows in (self.customers, self.co_rms, self.key_persons, self.statements, self.relationships)
-        )
+    prospects: list[Row] = field(default_factory=list)  # prospects.PROSPECT_FIELDS
+    stage_changes: list[Row] = field(default_factory=list)
+    claims: list[Row] = field(default_factory=list)
+    ratings: list[Row] = field(default_factory=list)
 
 
 # --- identifiers --------------------------------------------------------------------------------------
@@ -199,11 +201,17 @@ class Book:
         rms: list[Rm],
         customers: int,
         first_id: int,
+        first_relationship_id: int,
+        first_prospect_id: int,
         ratings: Weights[str],
         stamp: Any,
         today: str,
+        development: DevelopmentPlan,
     ) -> None:
         self.seed, self.rms, self.first_id = seed, rms, first_id
+        # The loader numbers relationships and prospects itself: a prospect names the link that led to it.
+        self.next_relationship_id, self.next_prospect_id = first_relationship_id, first_prospect_id
+        self.development = development
         # Each customer's primary RM (an index into rms), by position in the book.
         dealing = self.rng("owners")
         self.owners = [n for n, book in enumerate(books(rms, customers, dealing)) for _ in range(book)]
@@ -222,6 +230,12 @@ class Book:
         }
         self.shared = self._shared_books()
         self.unit_of = {rm.user_id: rm.unit_id for rm in rms}
+        team_rms: dict[str, list[int]] = {}
+        for rm in rms:
+            team_rms.setdefault(rm.team, []).append(rm.user_id)
+        self.teammates = {team: tuple(members) for team, members in team_rms.items()}
+        self.showcase = plan_showcase(rms, self.owners, self.shared)
+        self.development_tasks: list[Row] = []  # first contacts owed on claimed prospects, made with the chunks
 
     def rng(self, purpose: str) -> random.Random:
         # One stream per purpose and chunk: adding a draw to one part does not reshuffle all the others.
@@ -242,13 +256,25 @@ class Book:
         """Customers start … start + count − 1 of the book, with everything that hangs off them."""
         rng = self.rng(f"chunk:{index}")
         chunk = Chunk()
+        # Development draws from a stream of its own, so the rest of the book stays as it was without it.
+        development = ChunkDevelopment(self, self.rng(f"development:{index}"))
         for position in range(start, start + count):
             rm = self.rms[self.owners[position]]
-            firm, ownership = self._customer(rng, chunk, self.first_id + position, rm)
+            show = self.showcase.get(position)
+            firm, ownership = self._customer(
+                rng, chunk, self.first_id + position, rm, status=SHOW_STATUS[show] if show else None
+            )
+            firm.named = rm.named
+            pool_unit = development.place(position, firm, rm)
             co_rm = self.shared.get(position)
             if co_rm is None and rng.random() < CO_RM_SHARE and self.colleagues[rm.team]:
                 co_rm = pick(rng, self.colleagues[rm.team])
-            if co_rm is None:
+            if pool_unit is not None:
+                # Waiting in a pool: no RM, so no co-RM either, and none of the RM's tasks.
+                row = chunk.customers[-1]
+                chunk.customers[-1] = (*row[:OWNING_UNIT], pool_unit, None, *row[PRIMARY_RM + 1 :])
+                firm.units = (pool_unit,)
+            elif co_rm is None:
                 firm.units = (rm.unit_id,)
             else:
                 chunk.co_rms.append((firm.pk, co_rm, self.today))
@@ -256,10 +282,23 @@ class Book:
             self._key_persons(rng, chunk, firm, ownership)
             self._statements(rng, chunk, firm)
             candidates = self.task_candidates[self.owners[position]]
-            if len(candidates) < TASK_CANDIDATES_PER_RM and firm.status != LOST:
+            if len(candidates) < TASK_CANDIDATES_PER_RM and firm.status != LOST and pool_unit is None:
                 candidates.append(firm.pk)
-        chunk.relationships = Links(self, rng, chunk.firms, first_chunk=index == 0).build()
+        links = Links(self, rng, chunk.firms, first_chunk=index == 0)
+        chunk.relationships = links.build()
+        files = development.build(links)  # after the links: sources 10–12 add the link that led to the prospect
+        chunk.prospects, chunk.stage_changes, chunk.claims, chunk.ratings = (
+            files.prospects, files.stage_changes, files.claims, files.ratings)  # fmt: skip
+        self.development_tasks += files.tasks
         return chunk
+
+    def new_relationship_id(self) -> int:
+        self.next_relationship_id += 1
+        return self.next_relationship_id - 1
+
+    def new_prospect_id(self) -> int:
+        self.next_prospect_id += 1
+        return self.next_prospect_id - 1
 
     # --- names and codes, unique across the bank ---
 
@@ -277,13 +316,17 @@ class Book:
 
     # --- rows ---
 
-    def _customer(self, rng: random.Random, chunk: Chunk, pk: int, rm: Rm) -> tuple[Firm, str]:
+    def _customer(
+        self, rng: random.Random, chunk: Chunk, pk: int, rm: Rm, *, status: str | None = None
+    ) -> tuple[Firm, str]:
+        """The customer's row; `status` given or drawn."""
         random_ = rng.random
         roll = random_()
         region = rm.city if roll < 0.80 else pick(rng, OTHER_ZHEJIANG if roll < 0.92 else ELSEWHERE)
         size = SIZES.draw(rng)
         division = DIVISIONS.draw(rng)
-        status = STATUSES.draw(rng)
+        drawn = STATUSES.draw(rng)
+        status = status or drawn
         # Prospects are often not rated yet.
         unrated = status in (PROSPECT, TARGET) and random_() < 0.5
         first_day = FOUNDED_FROM[division in YOUNG_DIVISIONS]
@@ -419,13 +462,13 @@ class Book:
                 kind, title = pick(rng, TASK_TEMPLATES)
                 due = (today + timedelta(days=offset)).isoformat()
                 rows.append((kind, title, pick(rng, candidates), rm.user_id, due, open_, PRIORITIES.draw(rng), None,
-                             self.stamp, self.stamp))  # fmt: skip
+                             self.stamp, self.stamp, "", ""))  # fmt: skip
             for _ in range(_between(rng, 2, 4)):
                 kind, title = pick(rng, TASK_TEMPLATES)
                 due = (today - timedelta(days=_between(rng, 1, 30))).isoformat()
                 rows.append((kind, title, pick(rng, candidates), rm.user_id, due, done, PRIORITIES.draw(rng),
-                             self.stamp, self.stamp, self.stamp))  # fmt: skip
-        return rows
+                             self.stamp, self.stamp, self.stamp, "", ""))  # fmt: skip
+        return rows + self.development_tasks
 
 
 def _decision_role(rng: random.Random, role: str) -> str:

@@ -1,6 +1,9 @@
 """Relationships among one chunk's customers and with outside firms, guarantee circles included.
 
-Links stay inside a chunk (and a branch) so a million-customer bank never sits in memory at once.
+Links stay inside a chunk (and a branch) so a million-customer bank never sits in memory at once. The outside
+firms (no counterparty customer, a valid credit code) are what "who should we call next" suggests from: a
+supplier often serves several customers of a branch, and a named RM's current customers always have one.
+The loader numbers relationships itself, so a prospect can name the link that led to it (sources 10–12).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ if TYPE_CHECKING:
     from rmdesk.demo.customers import Book, Firm
 
 RELATIONSHIP_FIELDS = (
+    "id",
     "customer_id",
     "kind",
     "direction",
@@ -65,7 +69,9 @@ class Links:
         for firm in firms:
             self.by_branch.setdefault(firm.branch, []).append(firm)
         self.rows: list[Row] = []
-        self.seen: set[tuple[int, str, str]] = set()
+        # (customer, kind, counterparty code) → the relationship's id and direction
+        self.seen: dict[tuple[int, str, str], tuple[int, str]] = {}
+        self.with_outside: set[int] = set()  # customers with a link to an outside firm
         # Outside firms met so far in the chunk, by branch: a supplier often serves several customers,
         # which is what later makes it a prospect worth suggesting.
         self.outside: dict[str, list[tuple[str, str]]] = {}
@@ -78,7 +84,35 @@ class Links:
             for firm in members:
                 for _ in range(LINKS_PER_CUSTOMER.draw(self.rng)):
                     self._random_link(branch, firm, members)
+            for firm in members:
+                if firm.named and firm.status == BORROWER and firm.pk not in self.with_outside:
+                    # Whoever logs in as a named RM finds suggestions from each of their customers.
+                    self._outside_link(branch, firm)
         return self.rows
+
+    def refer(self, referrer: Firm, prospect: Firm, kind: str) -> tuple[int, str]:
+        """The referrer's link of `kind` to the prospect, added unless it has one: (its id, its direction)."""
+        rng = self.rng
+        direction = INWARD if kind == GUARANTEE else pick(rng, EITHER_WAY)  # the prospect guarantees its loan
+        key = (referrer.pk, kind, prospect.credit_code)
+        if key not in self.seen:
+            if kind == AFFILIATE:
+                self._add(referrer, kind, direction, counterparty=prospect, share_pct=pick(rng, ROUND_SHARES))
+            else:
+                bands = SUPPLY_WAN if kind == SUPPLY_CHAIN else GUARANTEE_WAN
+                self._add(referrer, kind, direction, counterparty=prospect, amount=wan(rng, bands[referrer.size]))
+        return self.seen[key]
+
+    def _outside_link(self, branch: str, firm: Firm) -> None:
+        rng = self.rng
+        kind = pick(rng, (SUPPLY_CHAIN, SUPPLY_CHAIN, GUARANTEE, AFFILIATE))
+        outside = self._outside_firm(branch, firm)
+        if kind == AFFILIATE:
+            self._add(firm, kind, pick(rng, EITHER_WAY), outside=outside, share_pct=pick(rng, ROUND_SHARES))
+        elif kind == SUPPLY_CHAIN:
+            self._add(firm, kind, pick(rng, EITHER_WAY), outside=outside, amount=wan(rng, SUPPLY_WAN[firm.size]))
+        else:  # the firm guarantees the customer's loan: a guarantor worth courting (source 11)
+            self._add(firm, kind, INWARD, outside=outside, amount=wan(rng, GUARANTEE_WAN[firm.size]))
 
     def _structure_count(self, members: int, per: int) -> int:
         count, rest = divmod(members, per)
@@ -176,10 +210,14 @@ class Links:
         key = (firm.pk, kind, code)
         if key in self.seen:
             return
-        self.seen.add(key)
+        pk = self.book.new_relationship_id()
+        self.seen[key] = (pk, direction)
+        if counterparty is None:
+            self.with_outside.add(firm.pk)
         stamp = self.book.stamp
         self.rows.append(
             (
+                pk,
                 firm.pk,
                 kind,
                 direction,

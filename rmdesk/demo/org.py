@@ -127,6 +127,8 @@ NAMED_USERS = (
     NamedUser("risk_sun", "孙强", Role.RISK_OFFICER, "HO"),
     NamedUser("audit_zhou", "周婷", Role.AUDITOR, "HO"),
     NamedUser("dept_wu", "吴芳", Role.DEPARTMENT_OFFICER, "HO-CORP"),
+    # 总行公司业务部's lead: sets the target scorecard (a department owns no customers, so they see none).
+    NamedUser("ho_qian", "钱程", Role.TEAM_LEAD, "HO-CORP"),
     NamedUser("admin", "系统管理员", Role.ADMINISTRATOR, "HO"),
 )
 

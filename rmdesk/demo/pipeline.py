@@ -42,6 +42,10 @@ class ChunkRows:
     key_persons: list[Row]
     statements: list[Row]
     relationships: list[Row]
+    prospects: list[Row]  # rmdesk.demo.prospects: PROSPECT_FIELDS, STAGE_CHANGE_FIELDS, CLAIM_FIELDS …
+    stage_changes: list[Row]
+    claims: list[Row]
+    ratings: list[Row]
     grams: list[Row]  # rmdesk.customers.search.GRAM_COLUMNS
     keys: list[Row]  # KEY_COLUMNS
 
@@ -59,6 +63,10 @@ def make_chunk(book: Book, index: int, start: int, count: int) -> ChunkRows:
         key_persons=chunk.key_persons,
         statements=chunk.statements,
         relationships=chunk.relationships,
+        prospects=chunk.prospects,
+        stage_changes=chunk.stage_changes,
+        claims=chunk.claims,
+        ratings=chunk.ratings,
         grams=search.grams,
         keys=search.keys,
     )
@@ -123,7 +131,7 @@ class BookMaker:
             yield waiting.popleft().result()
 
     def tasks(self, today: date) -> list[Row]:
-        """The RMs' tasks on their own customers, once every chunk is made."""
+        """The RMs' tasks on their own customers and first contacts owed, once every chunk is made."""
         if self.book is not None:
             return self.book.tasks(today)
         assert self.pool is not None

@@ -12,6 +12,7 @@ STAGES = {
     "indexes": "indexes",
     "tasks": "tasks",
     "commit": "commit",
+    "scores": "target scores",
 }
 PREFIX = "Loading the demo bank:"
 BAR_WIDTH = 24
@@ -73,7 +74,7 @@ class ProgressBar:
         label = STAGES.get(self.stage, self.stage)
         elapsed = now - self.started
         written = rows - self.rows_before
-        rate = f"{written / elapsed:,.0f} rows/s" if written and elapsed > 0 else ""
+        rate = f"{written / elapsed:,.0f} rows/s" if written > 0 and elapsed > 0 else ""
         if self.stage == "commit":
             text = f"{PREFIX} {label}"
         else:

@@ -24,6 +24,7 @@ from rmdesk.customers.choices import (
     Tier,
 )
 from rmdesk.demo import names
+from rmdesk.development.choices import REFERRED_SOURCES, Characteristic, Source, Stage
 from rmdesk.tasks.choices import Priority, TaskKind
 
 T = TypeVar("T")
@@ -302,6 +303,91 @@ TASK_TEMPLATES = tuple(
 )
 PRIORITIES = Weights([(Priority.URGENT, 1), (Priority.HIGH, 3), (Priority.NORMAL, 5), (Priority.LOW, 1)])
 
+
+# --- customer development -----------------------------------------------------------------------------
+
+# How an RM finds prospects: own contacts, seminars and the book's own relationships (sources 10–12) lead.
+_SOURCE_WEIGHTS = (
+        (Source.MEDIA, 6),
+        (Source.GOVERNMENT, 6),
+        (Source.INDUSTRY_BODIES, 8),
+        (Source.CONSULTANCIES, 4),
+        (Source.PUBLICATIONS, 3),
+        (Source.OTHER_INSTITUTIONS, 4),
+        (Source.SEMINARS, 9),
+        (Source.BANK_ARCHIVES, 7),
+        (Source.PERSONAL_CONTACTS, 13),
+        (Source.SUPPLY_CHAIN, 20),
+        (Source.GUARANTORS, 10),
+        (Source.AFFILIATES, 10),
+)  # fmt: skip
+SOURCES = Weights(_SOURCE_WEIGHTS)
+# Sources 1–9, for a prospect whose branch has no current customer in the chunk to name as the referrer.
+OWN_SOURCES = Weights([(source, weight) for source, weight in _SOURCE_WEIGHTS if source not in REFERRED_SOURCES])
+# Where the finding came from, by source: {place} the firm's city, {province} its province, {year} a recent year.
+SOURCE_DETAILS: dict[int, tuple[str, ...]] = {
+    Source.MEDIA: ("《{place}日报》经济版报道", "《钱江晚报》企业专访", "{place}电视台《财经观察》栏目",
+                   "新浪财经行业报道", "招聘网站显示企业正在扩产", "《21世纪经济报道》民企专题"),
+    Source.GOVERNMENT: ("{place}经信局重点工业企业名单", "{place}发改委重点建设项目清单", "{place}商务局外贸企业名录",
+                        "{place}科技局高新技术企业认定公示", "{place}税务局纳税信用A级企业名单"),
+    Source.INDUSTRY_BODIES: ("{place}机械行业协会", "{place}工商业联合会", "{province}纺织行业协会年会名录",
+                             "{place}中小企业协会", "{place}电子信息产业协会", "{place}外商投资企业协会"),
+    Source.CONSULTANCIES: ("合作会计师事务所推荐", "合作律师事务所推荐", "咨询公司行业研究报告", "资产评估机构推荐"),
+    Source.PUBLICATIONS: ("《{province}统计年鉴》规模以上企业名录", "《中国企业名录》", "{place}工商企业名录",
+                          "{place}114企业黄页"),
+    Source.OTHER_INSTITUTIONS: ("证券公司投行部推荐", "保险公司客户经理转介", "信托公司合作项目",
+                                "他行离职客户经理介绍"),
+    Source.SEMINARS: ("{year}年{place}民营企业融资对接会", "{place}银企对接洽谈会", "{place}跨境电商交流会",
+                      "{place}专精特新企业座谈会", "本行供应链金融产品推介会", "{year}年{place}制造业数字化转型论坛"),
+    Source.BANK_ARCHIVES: ("本行历史授信客户档案", "本行对公账户开户记录", "本行结算往来客户名单", "本行销户客户回访"),
+    Source.PERSONAL_CONTACTS: ("朋友介绍", "校友会介绍", "同乡商会介绍", "老客户董事长介绍", "社区活动结识"),
+}  # fmt: skip
+# Sources 10–12 name the customer who led there; {customer} is its name.
+REFERRAL_DETAILS: dict[tuple[int, str], str] = {
+    (Source.SUPPLY_CHAIN, D.INWARD): "{customer}的主要供应商",
+    (Source.SUPPLY_CHAIN, D.OUTWARD): "{customer}的主要下游客户",
+    (Source.GUARANTORS, D.INWARD): "为{customer}借款提供担保",
+    (Source.AFFILIATES, D.OUTWARD): "{customer}的对外投资企业",
+    (Source.AFFILIATES, D.INWARD): "{customer}的股东单位",
+}
+REFERRAL_KINDS: dict[int, str] = {
+    Source.SUPPLY_CHAIN: R.SUPPLY_CHAIN.value,
+    Source.GUARANTORS: R.GUARANTEE.value,
+    Source.AFFILIATES: R.AFFILIATE.value,
+}
+# The funnel by lifecycle status: a prospect is mostly just found, a target (scored well) further along.
+FUNNELS: dict[str, Weights[str]] = {
+    LifecycleStatus.PROSPECT: Weights(
+        [(Stage.IDENTIFIED, 45), (Stage.CONTACTED, 28), (Stage.VISITED, 10), (Stage.PROPOSAL, 4), (Stage.DROPPED, 13)]
+    ),
+    LifecycleStatus.TARGET: Weights(
+        [(Stage.IDENTIFIED, 12), (Stage.CONTACTED, 30), (Stage.VISITED, 28), (Stage.PROPOSAL, 20), (Stage.DROPPED, 10)]
+    ),
+}
+# How far a dropped prospect had come, as an index into OPEN_STAGES.
+DROPPED_AFTER = Weights([(0, 35), (1, 35), (2, 20), (3, 10)])
+DROP_REASONS = ("已与他行签约", "经营不善，风险偏高", "需求不匹配", "暂无融资和结算需求", "资质未达本行准入标准",
+                "联系人离职，无法推进", "所属行业不符合本行授信政策", "价格条件未谈拢")  # fmt: skip
+# A note on some stage changes, by the stage entered.
+STAGE_NOTES: dict[str, tuple[str, ...]] = {
+    Stage.CONTACTED: ("电话联系财务总监", "微信添加法定代表人", "经介绍人约见", "发送本行产品资料"),
+    Stage.VISITED: ("上门拜访董事长", "实地走访生产车间", "与财务总监面谈融资需求", "陪同支行行长拜访"),
+    Stage.PROPOSAL: ("提交综合金融服务方案", "提交流动资金贷款方案", "提交现金管理方案", "提交供应链融资方案"),
+    Stage.WON: ("开立基本户", "签订授信合同", "开通代发工资", "签订现金管理协议"),
+}
+WON_CONTRACTS = ("现金管理服务协议", "流动资金借款合同", "代发工资服务协议", "供应链融资合作协议", "票据池业务协议")
+# The characteristics only the RM can judge (the others the archive decides), with what RMs write about them.
+RM_RATED_REASONS: dict[int, tuple[str, ...]] = {
+    Characteristic.COMPETITIVE_ADVANTAGE: ("细分市场占有率居前", "核心技术有专利保护", "成本控制优于同行"),
+    Characteristic.PRODUCTS_AND_CASH: ("产品畅销，回款周期短", "订单稳定，现金回笼快"),
+    Characteristic.GOVERNANCE: ("治理结构规范，财务透明", "已引入职业经理人"),
+    Characteristic.FITS_THE_BANK: ("融资需求与本行授信能力匹配", "结算需求本行产品可覆盖"),
+    Characteristic.UNMET_NEEDS: ("有流动资金贷款需求", "有代发工资和现金管理需求", "扩产需要中长期贷款"),
+    Characteristic.OPERATING_WELL: ("订单饱满，开工率高", "近三年营收稳步增长"),
+    Characteristic.CAPABLE_MANAGEMENT: ("董事长有二十年行业经验，战略清晰", "管理团队年轻，执行力强"),
+    Characteristic.STAFF_AND_BRAND: ("员工队伍稳定，区域品牌知名", "拥有省级著名商标"),
+    Characteristic.BANKING_VOLUME: ("结算量大，可带来存款和中间业务", "代发工资人数较多"),
+}
 
 # --- integer arithmetic -------------------------------------------------------------------------------
 

@@ -9,6 +9,11 @@ class TaskKind(models.TextChoices):
     ARCHIVE_REVIEW = "archive_review", _("Review customer file")
     DOCUMENT_RENEWAL = "document_renewal", _("Renew a document")
     FINANCIALS_DUE = "financials_due", _("Collect financial statements")
+    # Customer development: first contact with a claimed prospect; a team lead decides a claim or reviews one
+    # that lapsed back to the pool.
+    FIRST_CONTACT = "first_contact", _("First contact with a claimed prospect")
+    CLAIM_APPROVAL = "claim_approval", _("Decide a claim on a pool prospect")
+    CLAIM_REVIEW = "claim_review", _("Review a claim that lapsed")
     OTHER = "other", _("Other")
 
 

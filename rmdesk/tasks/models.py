@@ -65,3 +65,32 @@ class Task(TimestampedModel):
     @property
     def is_open(self) -> bool:
         return self.status == TaskStatus.OPEN
+
+
+class Notice(models.Model):
+    """A short message to one user about something that happened to them (a claim lapsed, a file was merged)."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.PROTECT, related_name="notices"
+    )
+    # Written in the bank's language when the event happens: batch jobs that raise notices have no reader's language.
+    text = models.CharField(_("text"), max_length=300)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notice")
+        verbose_name_plural = _("notices")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["recipient", "read_at", "created_at"], name="notice_recipient_unread")]
+
+    def __str__(self) -> str:
+        return self.text

@@ -16,7 +16,7 @@ from rmdesk.audit.services import record
 from rmdesk.core.errors import NotFoundError
 from rmdesk.customers.models import Customer
 from rmdesk.tasks.choices import Priority, TaskKind, TaskStatus
-from rmdesk.tasks.models import Task
+from rmdesk.tasks.models import Notice, Task
 
 
 @transaction.atomic
@@ -81,3 +81,46 @@ def complete_task(*, actor: Any, task_id: int) -> Task:
     task.save(update_fields=["status", "completed_at", "updated_at"])
     record(actor=actor, action="task.complete", obj=task, customer_id=task.customer_id)
     return task
+
+
+@transaction.atomic
+def close_source_tasks(*, actor: Any, kind: str, source_type: str, source_id: str, status: str) -> int:
+    """Close the open tasks a service raised for one object (done when the work happened, cancelled when it no
+    longer needs doing); returns how many."""
+    if status not in (TaskStatus.DONE, TaskStatus.CANCELLED):
+        raise ValueError(f"cannot close a task as {status!r}")
+    tasks = Task.objects.select_for_update().filter(
+        kind=kind, source_type=source_type, source_id=source_id, status=TaskStatus.OPEN
+    )
+    closed = 0
+    now = timezone.now()
+    for task in tasks:
+        task.status = status
+        task.completed_at = now if status == TaskStatus.DONE else None
+        task.save(update_fields=["status", "completed_at", "updated_at"])
+        action = "task.complete" if status == TaskStatus.DONE else "task.cancel"
+        record(actor=actor, action=action, obj=task, customer_id=task.customer_id)
+        closed += 1
+    return closed
+
+
+def notify(*, recipient: Any, text: str, customer: Customer | None = None) -> Notice:
+    """Leave a notice on the recipient's home page (the event it reports is audited by its own service)."""
+    notice = Notice(recipient=recipient, text=text[:300], customer=customer)
+    notice.full_clean()
+    notice.save()
+    return notice
+
+
+def unread_notices(user: Any) -> QuerySet[Notice]:
+    """The user's notices not yet read, newest first."""
+    return Notice.objects.filter(recipient=user, read_at__isnull=True).order_by("-created_at", "-pk")
+
+
+@transaction.atomic
+def mark_notices_read(*, actor: Any, notice_ids: list[int] | None = None) -> int:
+    """Mark the actor's own notices read (all unread ones when no ids are given); returns how many."""
+    notices = unread_notices(actor)
+    if notice_ids is not None:
+        notices = notices.filter(pk__in=notice_ids)
+    return notices.update(read_at=timezone.now())

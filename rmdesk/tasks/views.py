@@ -156,3 +156,15 @@ def task_complete(request: AuthedRequest, pk: int) -> HttpResponse:
     if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return redirect(next_url)
     return redirect("tasks:list")
+
+
+@login_required
+@require_POST
+def notices_read(request: AuthedRequest) -> HttpResponse:
+    """Mark the user's notices read: one (`notice`), or all of them; the home page's card then empties."""
+    raw = request.POST.get("notice", "")
+    ids = [int(raw)] if raw.isdigit() else None
+    services.mark_notices_read(actor=request.user, notice_ids=ids)
+    if request.htmx:
+        return HttpResponse("")
+    return redirect("home")

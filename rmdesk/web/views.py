@@ -21,12 +21,13 @@ from rmdesk.demo.builder import DEMO_PASSWORD, DEMO_USERS
 from rmdesk.org.choices import Role
 from rmdesk.org.models import User
 from rmdesk.tasks.choices import TaskStatus
-from rmdesk.tasks.services import tasks_for
+from rmdesk.tasks.services import tasks_for, unread_notices
 
 # Roles that keep a book of customers and want its shape on their home page.
 BOOK_ROLES = (Role.RM, Role.TEAM_LEAD, Role.BRANCH_HEAD)
 RECENT_CUSTOMERS = 10
 TASKS_PER_GROUP = 50
+NOTICES_SHOWN = 10
 
 
 class AuthedRequest(HttpRequest):
@@ -75,6 +76,7 @@ def home(request: AuthedRequest) -> HttpResponse:
         "this_week": open_tasks.filter(due_date__gt=today, due_date__lte=week_end)[:TASKS_PER_GROUP],
         "recent_customers": visible.select_related("primary_rm").order_by("-updated_at", "-pk")[:RECENT_CUSTOMERS],
         "status_counts": _status_counts(visible) if user.role in BOOK_ROLES else [],
+        "notices": unread_notices(user)[:NOTICES_SHOWN],
         "next_url": request.get_full_path(),
     }
     return render(request, "web/home.html", context)

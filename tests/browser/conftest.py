@@ -25,13 +25,13 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.test import Client
 from playwright.sync_api import ConsoleMessage, Page, Response, sync_playwright
 
 from rmdesk.customers import services
 from rmdesk.customers.models import Customer
 from rmdesk.org.models import User
+from tests.audit_trigger import set_audit_triggers
 from tests.personas import build_bank, credit_code
 
 CHROMIUM = Path(os.environ.get("RMDESK_CHROMIUM") or "/usr/bin/chromium")
@@ -77,28 +77,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 # override. `@pytest.mark.django_db(transaction=True)` would bypass it, and fail the flush on PostgreSQL.
 
 
-def _set_audit_triggers(enabled: bool) -> None:
-    if connection.vendor != "postgresql":
-        return
-    # Never touch a database that is not the test one (pytest-django names it test_<name>).
-    assert connection.settings_dict["NAME"].startswith("test_"), connection.settings_dict["NAME"]
-    with connection.cursor() as cursor:
-        cursor.execute(f"ALTER TABLE audit_auditevent {'ENABLE' if enabled else 'DISABLE'} TRIGGER USER")
-
-
 @pytest.fixture
-def _audit_triggers_back_on(django_db_blocker: Any) -> Iterator[None]:
-    """Set up before pytest-django's transactional_db, so this teardown runs after its flush."""
-    yield
-    with django_db_blocker.unblock():  # the flush has blocked the database again
-        _set_audit_triggers(enabled=True)
-
-
-@pytest.fixture
-def transactional_db(_audit_triggers_back_on: None, transactional_db: None) -> Iterator[None]:
+def transactional_db(audit_trigger_back_on: None, transactional_db: None) -> Iterator[None]:
     """pytest-django's transactional_db (which the live server pulls in), with the audit trigger off for its flush."""
     yield
-    _set_audit_triggers(enabled=False)
+    set_audit_triggers(enabled=False)
 
 
 # --- the bank -----------------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from rmdesk.demo import builder, org, pipeline
 from rmdesk.demo.builder import NAMED_USERS, DemoBankError, build_demo_bank
 from rmdesk.demo.progress import ProgressBar, duration
 from rmdesk.demo.writer import BulkWriter
+from rmdesk.development.models import Prospect
 from rmdesk.org.choices import Role, UnitLevel
 from rmdesk.org.models import User
 
@@ -88,7 +89,10 @@ def test_a_20000_customer_bank_has_its_rms_and_named_rms_hold_realistic_books() 
     # then
     rms = User.objects.filter(role=Role.RM)
     assert rms.count() == 61 >= 50
-    books = Counter(Customer.objects.values_list("primary_rm__username", flat=True))
+    books = Counter(Customer.objects.filter(primary_rm__isnull=False).values_list("primary_rm__username", flat=True))
+    # A prospect waiting in a pool was dealt to the RM who found it and put it there.
+    pool = Prospect.objects.filter(customer__primary_rm__isnull=True)
+    books.update(pool.values_list("found_by__username", flat=True))
     assert set(books) == set(rms.values_list("username", flat=True))
     assert all(0 < books[name] < 500 for name in NAMED_RMS), {name: books[name] for name in NAMED_RMS}
     assert max(books.values()) - min(books[u] for u in books if u not in NAMED_RMS) <= 1

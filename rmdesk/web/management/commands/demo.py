@@ -13,12 +13,15 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rmdesk.customers.models import Customer
 from rmdesk.demo.builder import DEFAULT_SEED, DEMO_PASSWORD, DEMO_USERS, DemoBankError, build_demo_bank
 from rmdesk.demo.progress import ProgressBar
+from rmdesk.development.scoring import rescore_all
 
 COUNT_LABELS = {
     "org_units": "org units",
     "co_rms": "co-RM links",
     "key_persons": "key persons",
     "financial_statements": "financial statements",
+    "stage_changes": "stage changes",
+    "item_ratings": "scorecard ratings",
 }
 
 
@@ -88,6 +91,8 @@ class Command(BaseCommand):
         progress = ProgressBar(write, interactive=self.stderr.isatty())
         try:
             summary = build_demo_bank(customers=customers, seed=seed, progress=progress)
+            # The prospects' target scores, so the pipeline and pool show them from the first page.
+            rescore_all(everything=True, progress=lambda stage, done, total: progress("scores", done, total, 0))
         except DemoBankError as exc:
             raise CommandError(f"cannot load the demo bank: {exc}") from None
         finally:
