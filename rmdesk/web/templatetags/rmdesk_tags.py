@@ -12,9 +12,11 @@ from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.forms.boundfield import BoundField
+from django.forms.utils import flatatt
 from django.http import HttpRequest
 from django.utils.functional import Promise
-from django.utils.safestring import SafeString
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -116,7 +118,40 @@ def form_control(field: BoundField) -> SafeString:
     else:
         css = "form-control"
     classes = [widget.attrs.get("class", ""), css, "is-invalid" if field.errors else ""]
-    return field.as_widget(attrs={"class": " ".join(c for c in classes if c)})
+    attrs: dict[str, str | bool] = {"class": " ".join(c for c in classes if c)}
+    if isinstance(widget, forms.Select) and widget.template_name in _PLAIN_SELECTS:
+        return _select(field, attrs)
+    return field.as_widget(attrs=attrs)
+
+
+# Django renders every <option> through a template include: a select of the 97 industry divisions or 340 cities
+# takes milliseconds, and the customer list's filters were a third of its time. The same markup, built here.
+_PLAIN_SELECTS = {forms.Select.template_name, forms.SelectMultiple.template_name}
+
+
+def _select(field: BoundField, classes: dict[str, str | bool]) -> SafeString:
+    """What `field.as_widget(attrs=classes)` renders for a plain Select or SelectMultiple, without the templates."""
+    widget = field.field.widget
+    attrs = field.build_widget_attrs(dict(classes), widget)
+    if field.auto_id and "id" not in widget.attrs:
+        attrs.setdefault("id", field.auto_id)
+    context = widget.get_context(field.html_name, field.value(), attrs)["widget"]
+    parts: list[str] = [format_html('<select name="{}"{}>', context["name"], flatatt(context["attrs"]))]
+    for group_name, options, _index in context["optgroups"]:
+        if group_name:
+            parts.append(format_html('<optgroup label="{}">', group_name))
+        parts.extend(_option(option) for option in options)
+        if group_name:
+            parts.append("</optgroup>")
+    parts.append("</select>")
+    return mark_safe("".join(parts))  # noqa: S308 — every part above is escaped
+
+
+def _option(option: dict[str, Any]) -> str:
+    value, label, attrs = escape(str(option["value"])), escape(str(option["label"])), option["attrs"]
+    if attrs.keys() <= {"selected"}:  # the common case, without flatatt's generality
+        return f'<option value="{value}"{" selected" if attrs.get("selected") else ""}>{label}</option>'
+    return f'<option value="{value}"{flatatt(attrs)}>{label}</option>'
 
 
 @register.filter
