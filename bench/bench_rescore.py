@@ -1,7 +1,8 @@
 """Re-scoring every prospect after a change of the target scorecard (issue 4: ≤ 60 s on the million-customer bank).
 
-The demo bank has no development files yet, so this first gives every customer in lifecycle 潜在/目标 without one a
-`Prospect` row (source 8, the bank's own archive; found by its primary RM), then times, with the progress bar:
+The demo bank gives every customer in lifecycle 潜在/目标 a `Prospect` row (with stage history, pool and claims) and
+scores them at the end of the load; for a bank loaded before that, this first gives each such customer without one a
+`Prospect` row (source 8, the bank's own archive; found by its primary RM). Then it times, with the progress bar:
 1. the first scoring of every open prospect (`rescore_all(everything=True)`): every data-decided rating is written;
 2. a weight change (item 2's weight +1, version up) and `rescore_all()`: every score is stale, ratings unchanged;
 3. a change of the encouraged industries and promising regions (version up): items 1 and 11 are rewritten too;

@@ -1,9 +1,10 @@
 """The development funnel 开发漏斗: how many prospects reached each stage, where they dropped, per source and RM.
 
-Everything is counted in a few GROUP BY queries over the prospects in the user's scope that were found in the
-period; nothing loops over prospects in Python. A prospect counts at every stage up to the furthest it reached
-(its stage history, and its current stage for files loaded without history), so a prospect now at 拜访 counts at
-识别, 接触 and 拜访 even if it skipped a step.
+Everything is counted in one GROUP BY query over the prospects in the user's scope that were found in the period
+(reach, drops and days to convert at once: reading the scope is most of the cost, so it is read once); nothing loops
+over prospects in Python. A prospect counts at every stage up to the furthest it reached (its stage history, and
+its current stage for files loaded without history), so a prospect now at 拜访 counts at 识别, 接触 and 拜访 even if
+it skipped a step.
 """
 
 from __future__ import annotations
@@ -136,27 +137,47 @@ def development_files(user: User) -> QuerySet[Prospect]:
     return unmerged.filter(_scope_by_index(prospects.scope))
 
 
-def _scope_by_index(scope: Scope | None) -> Q:
-    """The scope restated as the ids of its customers, read on the customer's indexes (ANDed to restrict()'s own
-    condition, which still decides).
+# A scope of at most this many customers (owned and co-RM) is read into a list of ids, whose prospects the database
+# then finds on the prospects' customer index; a list stays far below SQLite's 32,766 parameters a statement.
+SMALL_SCOPE = 5_000
 
-    restrict() reaches a unit's customers by the unit path through a join, and co-RMs' through the prospect's
-    customer_id: neither lets the database start from the scope, so it would read every prospect of the bank. The
-    scope's customers by owning unit or primary RM (customer_unit_status, customer_rm_status) or by co-RM link
-    are a list the database builds on those indexes and then looks up in the prospects' customer index.
+
+def scope_customers(scope: Scope | None) -> tuple[Q, list[int] | QuerySet[CustomerCoRM, Any]] | None:
+    """The scope's customers as the database finds them by index: a condition on the customer for those it owns
+    (primary RM, or owning unit in the subtree: customer_rm_status, customer_unit_status) and its co-RM customers
+    (co_rm_user), as a list of ids when there are at most SMALL_SCOPE, else as a subquery. None for a scope that
+    restrict() alone reads well (the whole bank; the pools).
+
+    restrict() reaches a unit's customers by the unit path through a join, and either scope's co-RM customers by an
+    "… OR id IN (subquery)": PostgreSQL cannot estimate that OR and scans every customer or prospect, and neither
+    database can start from the scope. A list of ids is an index lookup on both.
     """
     if scope is None or scope.everything:
-        return Q()
+        return None
     if scope.rm_id is not None:
-        co_rm_of = CustomerCoRM.objects.filter(user_id=scope.rm_id).values("customer_id")
-        customers = Customer.objects.filter(Q(primary_rm_id=scope.rm_id) | Q(pk__in=co_rm_of))
+        owned = Q(primary_rm_id=scope.rm_id)
+        co_rm = CustomerCoRM.objects.filter(user_id=scope.rm_id)
     elif scope.unit_path is not None:
         units = list(OrgUnit.objects.filter(path__startswith=scope.unit_path).values_list("pk", flat=True))
-        co_rm_in = CustomerCoRM.objects.filter(user__unit_id__in=units).values("customer_id")
-        customers = Customer.objects.filter(Q(owning_unit_id__in=units) | Q(pk__in=co_rm_in))
+        owned = Q(owning_unit_id__in=units)
+        co_rm = CustomerCoRM.objects.filter(user__unit_id__in=units)
     else:
+        return None
+    co_rm_ids = list(co_rm.values_list("customer_id", flat=True)[: SMALL_SCOPE + 1])
+    return owned, (co_rm_ids if len(co_rm_ids) <= SMALL_SCOPE else co_rm.values("customer_id"))
+
+
+def _scope_by_index(scope: Scope | None) -> Q:
+    """The scope restated as the ids of its customers (scope_customers), ANDed to restrict()'s own condition, which
+    still decides: a small scope as one list of ids, a larger one as its owned customers' ids or the co-RM list."""
+    parts = scope_customers(scope)
+    if parts is None:
         return Q()
-    return Q(customer_id__in=customers.values("pk"))
+    owned, co_rm = parts
+    owned_ids = list(Customer.objects.filter(owned).values_list("pk", flat=True)[: SMALL_SCOPE + 1])
+    if isinstance(co_rm, list) and len(owned_ids) + len(co_rm) <= SMALL_SCOPE:
+        return Q(customer_id__in=sorted({*owned_ids, *co_rm}))
+    return Q(customer_id__in=Customer.objects.filter(owned).values("pk")) | Q(customer_id__in=co_rm)
 
 
 def sees_rms(user: User) -> bool:
@@ -181,10 +202,10 @@ def funnel_for(user: User, *, period: Period | None = None, rm: int | str | None
     """The funnel over the prospects in the user's scope found in `period` (default: the last twelve months)."""
     period = period or last_twelve_months()
     prospects = for_rm(development_files(user), rm).filter(found_on__gte=period.start, found_on__lte=period.end)
-    reach = _reach_by_source_and_rm(prospects)
-    total = _sum_reach(reach.values())
+    counts = _count(prospects)
+    total = _sum_reach(counts.reach.values())
     found = total[Stage.IDENTIFIED]
-    drops = _drops_by_stage(prospects)
+    drops = counts.drops
     stages = [
         StageStep(
             stage=stage,
@@ -197,11 +218,12 @@ def funnel_for(user: User, *, period: Period | None = None, rm: int | str | None
     ]
     by_source_rows: dict[int, list[dict[str, int]]] = defaultdict(list)
     by_rm_rows: dict[int | None, list[dict[str, int]]] = defaultdict(list)
-    for (source, rm_id), counts in reach.items():
-        by_source_rows[source].append(counts)
-        by_rm_rows[rm_id].append(counts)
+    for (source, rm_id), reached in counts.reach.items():
+        by_source_rows[source].append(reached)
+        by_rm_rows[rm_id].append(reached)
     by_source = [_conversion(s.value, str(s.label), _sum_reach(by_source_rows.get(s.value, []))) for s in Source]
     by_rm = _by_rm({rm_id: _sum_reach(rows) for rm_id, rows in by_rm_rows.items()}) if sees_rms(user) else None
+    median, p90 = day_percentiles(counts.days_to_win)
     return Funnel(
         period=period,
         found=found,
@@ -210,7 +232,7 @@ def funnel_for(user: User, *, period: Period | None = None, rm: int | str | None
         dropped=sum(sum(reasons.values()) for reasons in drops.values()),
         by_source=by_source,
         by_rm=by_rm,
-        time_to_convert=_time_to_convert(prospects),
+        time_to_convert=TimeToConvert(won=sum(counts.days_to_win.values()), median_days=median, p90_days=p90),
     )
 
 
@@ -236,20 +258,51 @@ def with_furthest_stage(prospects: QuerySet[Prospect]) -> QuerySet[Prospect]:
     return prospects.annotate(furthest=Coalesce(Subquery(history), _rank("stage")))
 
 
-def _reach_by_source_and_rm(prospects: QuerySet[Prospect]) -> dict[tuple[int, int | None], dict[str, int]]:
-    """One GROUP BY (source, primary RM, furthest stage): per source and RM, how many reached each stage."""
+@dataclass
+class _Counts:
+    reach: dict[tuple[int, int | None], dict[str, int]]  # (source, primary RM) → prospects that reached each stage
+    drops: dict[str, dict[str, int]]  # stage dropped at → reason → prospects now dropped
+    days_to_win: dict[int, int]  # days from found_on to won → prospects won
+
+
+def _count(prospects: QuerySet[Prospect]) -> _Counts:
+    """One GROUP BY (source, primary RM, furthest stage, stage dropped at, drop reason, days to win).
+
+    The last three are empty except on a dropped or won prospect, so they add a group only per distinct drop
+    (stage, reason) or day count, not per prospect. A dropped prospect entered 放弃 at its stage_changed_at, by the
+    stage change of that moment (move_stage writes both at once): that change, read on the history's prospect
+    index, gives the stage it was dropped at, so a prospect reopened and dropped again counts once, at its last
+    drop; one without that change is not counted as a drop. 开户/签约 ends the pipeline (move_stage moves nothing out
+    of it), so a won prospect's stage_changed_at is the moment it was won: days to win need no history.
+    """
+    dropped_at = (
+        StageChange.objects.filter(prospect=OuterRef("pk"), changed_at=OuterRef("stage_changed_at"))
+        .order_by("-pk")
+        .values("from_stage")[:1]
+    )
+    days = ExpressionWrapper(TruncDate("stage_changed_at") - F("found_on"), output_field=DurationField())
     rows = (
         with_furthest_stage(prospects)
-        .values("source", "customer__primary_rm", "furthest")  # type: ignore[misc]  # an annotation the stubs miss
+        .annotate(
+            dropped_at=Case(When(stage=Stage.DROPPED, then=Subquery(dropped_at)), default=Value(None)),
+            reason=Case(When(stage=Stage.DROPPED, then=F("drop_reason")), default=Value("")),
+            days=Case(When(stage=Stage.WON, then=days), default=Value(None), output_field=DurationField()),
+        )
+        .values("source", "customer__primary_rm", "furthest", "dropped_at", "reason", "days")
         .annotate(n=Count("pk"))
         .order_by()
     )
-    result: dict[tuple[int, int | None], dict[str, int]] = {}
+    counts = _Counts(reach={}, drops=defaultdict(lambda: defaultdict(int)), days_to_win=defaultdict(int))
     for row in rows:
-        reached = result.setdefault((row["source"], row["customer__primary_rm"]), dict.fromkeys(PATH_VALUES, 0))
+        n = row["n"]
+        reached = counts.reach.setdefault((row["source"], row["customer__primary_rm"]), dict.fromkeys(PATH_VALUES, 0))
         for stage in PATH[: row["furthest"] + 1]:  # reaching a stage means reaching every one before it
-            reached[stage.value] += row["n"]
-    return result
+            reached[stage.value] += n
+        if row["dropped_at"] is not None:  # the entry at 识别 has no from_stage: dropped right there
+            counts.drops[row["dropped_at"] or Stage.IDENTIFIED.value][(row["reason"] or "").strip()] += n
+        if row["days"] is not None:
+            counts.days_to_win[_whole_days(row["days"])] += n
+    return counts
 
 
 def _sum_reach(rows: Any) -> dict[str, int]:
@@ -280,44 +333,8 @@ def _by_rm(reached_by_rm: dict[int | None, dict[str, int]]) -> list[Conversion]:
     return sorted(rows, key=lambda row: (-row.found, row.key is None, row.label))
 
 
-def _drops_by_stage(prospects: QuerySet[Prospect]) -> dict[str, dict[str, int]]:
-    """Prospects now dropped, by the stage they were dropped at and the reason: one GROUP BY.
-
-    A dropped prospect entered 放弃 at its stage_changed_at, by the stage change of that moment (move_stage writes
-    both at once): joined on the prospect and that time, so a prospect reopened and dropped again counts once,
-    at its last drop, and the history is read through its prospect index only.
-    """
-    rows = (
-        prospects.filter(stage=Stage.DROPPED, stage_changes__changed_at=F("stage_changed_at"))
-        .values("stage_changes__from_stage", "drop_reason")
-        .annotate(n=Count("pk", distinct=True))
-        .order_by()
-    )
-    drops: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for row in rows:
-        drops[row["stage_changes__from_stage"] or Stage.IDENTIFIED.value][(row["drop_reason"] or "").strip()] += row[
-            "n"
-        ]
-    return drops
-
-
 def _top(reasons: Mapping[str, int]) -> list[tuple[str, int]]:
     return sorted(reasons.items(), key=lambda item: (-item[1], item[0]))[:TOP_DROP_REASONS]
-
-
-def _time_to_convert(prospects: QuerySet[Prospect]) -> TimeToConvert:
-    """Days from found_on to the day (bank time) it was won, as one GROUP BY days, then the percentiles here.
-
-    开户/签约 ends the pipeline (move_stage moves nothing out of it), so a won prospect's stage_changed_at is the
-    moment it was won: no need to read the history.
-    """
-    days = ExpressionWrapper(TruncDate("stage_changed_at") - F("found_on"), output_field=DurationField())
-    rows = prospects.filter(stage=Stage.WON).annotate(days=days).values("days").annotate(n=Count("pk")).order_by()
-    histogram: dict[int, int] = defaultdict(int)
-    for row in rows:
-        histogram[_whole_days(row["days"])] += row["n"]
-    median, p90 = day_percentiles(histogram)
-    return TimeToConvert(won=sum(histogram.values()), median_days=median, p90_days=p90)
 
 
 def _whole_days(value: Any) -> int:

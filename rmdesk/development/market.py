@@ -1,8 +1,9 @@
 """The market view 市场分析 (duty 1, 分析市场): prospects and customers in scope by industry section and by region.
 
-Customers are counted by lifecycle status (潜在/目标/现实) in one GROUP BY per dimension (division or city code,
-then status); divisions are rolled up into GB/T 4754 sections and cities into provinces here, on a few hundred
-grouped rows. The conversion rate per section is over the prospects found in the period, as in the funnel.
+Customers are counted by lifecycle status (潜在/目标/现实) in one GROUP BY (division, city code, status) over the
+scope's customers, read by the scope's own indexes; divisions are rolled up into GB/T 4754 sections and cities into
+provinces here, on the grouped rows (a few thousand for a branch). The conversion rate per section is over the
+prospects found in the period, as in the funnel.
 """
 
 from __future__ import annotations
@@ -19,7 +20,15 @@ from rmdesk.access.policy import Action
 from rmdesk.core.reference import city_label, industries, province_name, regions, section_name
 from rmdesk.customers.choices import LifecycleStatus
 from rmdesk.customers.models import Customer
-from rmdesk.development.funnel import WON_RANK, Period, development_files, last_twelve_months, rate, with_furthest_stage
+from rmdesk.development.funnel import (
+    WON_RANK,
+    Period,
+    development_files,
+    last_twelve_months,
+    rate,
+    scope_customers,
+    with_furthest_stage,
+)
 from rmdesk.org.models import User
 
 # 潜在 → 目标 → 现实: the statuses the market view splits by, in order.
@@ -78,11 +87,19 @@ def market_for(user: User, *, period: Period | None = None, province: str = "") 
     period = period or last_twelve_months()
     prospects = development_files(user)  # also the 404 for a role without access
     customers = Customer.objects.restrict(user, Action.VIEW).filter(archived_at__isnull=True, status__in=STATUSES)
+    # Restated on the scope's own indexes (ANDed, so it only narrows): restrict() alone reaches a unit's customers
+    # through a join on the unit path, which makes the database read every customer of the bank.
+    parts = scope_customers(customers.scope)
+    if parts is not None:
+        owned, co_rm = parts
+        customers = customers.filter(owned | Q(pk__in=co_rm))
     sections = _section_of()
     provinces = _province_of()
 
+    # One GROUP BY (division, city, status) for both dimensions: the scope's customer rows are read once.
+    counts = list(customers.values("industry", "region", "status").annotate(n=Count("pk")).order_by())
     by_section: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(STATUSES, 0))
-    for row in customers.values("industry", "status").annotate(n=Count("pk")).order_by():
+    for row in counts:
         code = sections.get(row["industry"], (UNKNOWN, ""))[0]
         by_section[code][row["status"]] += row["n"]
 
@@ -97,7 +114,7 @@ def market_for(user: User, *, period: Period | None = None, province: str = "") 
 
     by_province: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(STATUSES, 0))
     by_city: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(STATUSES, 0))
-    for row in customers.values("region", "status").annotate(n=Count("pk")).order_by():
+    for row in counts:
         region = row["region"] or UNKNOWN
         key = region[:2] if region[:2] in provinces else UNKNOWN
         by_province[key][row["status"]] += row["n"]

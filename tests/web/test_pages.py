@@ -21,7 +21,7 @@ from rmdesk.customers import services
 from rmdesk.customers.models import Customer
 from rmdesk.tasks import services as task_services
 from rmdesk.tasks.models import Task
-from tests.web.conftest import WebBank, credit_code
+from tests.web.conftest import WebBank, credit_code, open_customer
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -96,6 +96,22 @@ def test_the_customer_list_shows_only_customers_in_scope(client: Client, web_ban
     assert response.status_code == 200
     assert web_bank.customer.name in response.content.decode()
     assert web_bank.other_customer.name not in response.content.decode()
+
+
+def test_the_customer_list_pages_a_units_scope_in_name_order(client: Client, web_bank: WebBank) -> None:
+    # given: a team lead's scope of 56 customers, more than a page (the page's ids are read first, then its rows)
+    for number in range(55):
+        open_customer(web_bank.rm, f"测试客户{number:02d}有限公司")
+    in_scope = list(Customer.objects.exclude(pk=web_bank.other_customer.pk).order_by("name", "pk"))
+    client.force_login(web_bank.lead)
+    # when
+    pages = [client.get(reverse("customers:list"), {"page": page}) for page in (1, 2, 3)]
+    # then: 50 then 6, each in name order; past the last page, the last page; never a customer out of scope
+    for response, expected in zip(pages, (in_scope[:50], in_scope[50:], in_scope[50:]), strict=True):
+        assert response.status_code == 200
+        assert [customer.pk for customer in response.context["page_obj"]] == [customer.pk for customer in expected]
+        assert web_bank.other_customer.name not in response.content.decode()
+        assert response.context["page_obj"].paginator.count == 56
 
 
 def test_the_customer_list_answers_htmx_with_the_rows_only(client: Client, web_bank: WebBank) -> None:
