@@ -205,6 +205,7 @@ def update_customer(request: HttpRequest, customer_id: int, payload: CustomerPat
     customer = services.update_customer(
         actor=actor, customer_id=customer_id, version=payload.version, data=data, co_rms=co_rms
     )
+    # Read back fresh (co-RMs, search name) the customer the service has just found in the actor's change scope.
     return customer_out(Customer.objects.get(pk=customer.pk))
 
 
@@ -322,6 +323,7 @@ def list_statements(request: HttpRequest, customer_id: int) -> Any:
 
 
 def _statement_out(statement: FinancialStatement) -> dict[str, Any]:
+    # The statement came from a scoped service or view; its own customer's other years give its growth figures.
     siblings = FinancialStatement.objects.filter(
         customer_id=statement.customer_id, archived_at__isnull=True, year__in=[statement.year, statement.year - 1]
     )
