@@ -18,6 +18,7 @@ from rmdesk.core.errors import DomainError
 from rmdesk.customers.api import router as customers_router
 from rmdesk.development.api import router as development_router
 from rmdesk.org.services import authenticate_token
+from rmdesk.visits.api import router as visits_router
 
 logger = logging.getLogger("rmdesk.api")
 
@@ -41,6 +42,7 @@ api = NinjaAPI(
 )
 api.add_router("/", customers_router)
 api.add_router("/", development_router)
+api.add_router("/", visits_router)
 
 
 @api.exception_handler(DomainError)

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "rmdesk.customers",
     "rmdesk.tasks",
     "rmdesk.development",
+    "rmdesk.visits",
     "rmdesk.web",
 ]
 
@@ -191,3 +192,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("RMDESK_LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# Visit occasions (issue 5): founding anniversaries that are whole multiples of these years propose a visit this many
+# days ahead.
+VISIT_ANNIVERSARY_YEARS = env.env_int("RMDESK_VISIT_ANNIVERSARY_YEARS", 5, minimum=1)
+VISIT_ANNIVERSARY_LEAD_DAYS = env.env_int("RMDESK_VISIT_ANNIVERSARY_LEAD_DAYS", 14, minimum=0)

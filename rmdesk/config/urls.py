@@ -12,5 +12,6 @@ urlpatterns = [
     path("customers/", include("rmdesk.customers.urls")),
     path("tasks/", include("rmdesk.tasks.urls")),
     path("development/", include("rmdesk.development.urls")),
+    path("visits/", include("rmdesk.visits.urls")),
     path("", include("rmdesk.web.urls")),
 ]

@@ -170,6 +170,20 @@ def customer_list(request: AuthedRequest) -> HttpResponse:
     return render_page_or_partial(request, "customers/list.html", "customers/partials/list_rows.html", context)
 
 
+# The columns of a list row (partials/list_rows.html).
+LIST_COLUMNS = (
+    "name",
+    "credit_code",
+    "archived_at",
+    "tier",
+    "status",
+    "industry",
+    "region",
+    "primary_rm__username",
+    "primary_rm__full_name",
+)
+
+
 def _page(queryset: QuerySet[Customer], number: str | None, *, by_ids: bool) -> Page[Customer]:
     """One page of the list, its rows with their RM and unit.
 
@@ -178,7 +192,8 @@ def _page(queryset: QuerySet[Customer], number: str | None, *, by_ids: bool) -> 
     same queryset. Sorting the rows themselves reads every customer row of the scope: for a branch of 33,250 on the
     1M demo bank, 100 ms on SQLite against 15 ms for the ids (bench/bench_http.py).
     """
-    rows = queryset.select_related("primary_rm", "owning_unit")
+    # Only what a row shows: building fewer model instances per row is a fifth of the page's time.
+    rows = queryset.select_related("primary_rm").only(*LIST_COLUMNS)
     paginator = Paginator(rows, PAGE_SIZE)
     page = paginator.get_page(number)  # the count; its rows, a lazy slice, are not read here
     if not by_ids:

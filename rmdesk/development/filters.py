@@ -113,6 +113,17 @@ class MarketFilter(PeriodFilter):
         self.fields["province"].choices = _blank(province_choices())  # type: ignore[attr-defined]
 
 
+def in_stages(prospects: QuerySet[Prospect], stages: tuple[str, ...]) -> QuerySet[Prospect]:
+    """The prospects in one of `stages`, written as "in none of the others".
+
+    Any stage holds a large share of a scope's prospects, so the stage index is the wrong way in: without table
+    statistics SQLite took it anyway, and an RM's board read all 180,000 open prospects of the 1M bank to keep their
+    300 (1.2 s). A NOT IN is never offered to the planner as an index, so it enters by the scope's customers.
+    """
+    others = [stage for stage in Stage.values if stage not in stages]
+    return prospects.exclude(stage__in=others)
+
+
 class PipelineFilter(forms.Form):
     """The pipeline list's filters and order; the board uses the RM filter alone."""
 
@@ -142,10 +153,10 @@ class PipelineFilter(forms.Form):
         data = self.cleaned_data
         prospects = for_rm(prospects, data.get("rm") or None)
         if board:
-            return prospects.filter(stage__in=OPEN_STAGES)
+            return in_stages(prospects, OPEN_STAGES)
         stage = data.get("stage")
         if stage != ALL_STAGES:
-            prospects = prospects.filter(stage=stage) if stage else prospects.filter(stage__in=OPEN_STAGES)
+            prospects = in_stages(prospects, (stage,)) if stage else in_stages(prospects, OPEN_STAGES)
         if data.get("source"):
             prospects = prospects.filter(source=data["source"])
         return prospects.order_by(*SORTS[data.get("sort") or "due"], "pk")

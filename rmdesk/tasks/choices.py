@@ -14,6 +14,10 @@ class TaskKind(models.TextChoices):
     FIRST_CONTACT = "first_contact", _("First contact with a claimed prospect")
     CLAIM_APPROVAL = "claim_approval", _("Decide a claim on a pool prospect")
     CLAIM_REVIEW = "claim_review", _("Review a claim that lapsed")
+    # Visits: a planned visit, a customer past its visit cadence, an occasion that calls for a visit.
+    VISIT = "visit", _("Visit a customer")
+    VISIT_DUE = "visit_due", _("Visit due by cadence")
+    VISIT_OCCASION = "visit_occasion", _("Visit on an occasion")
     OTHER = "other", _("Other")
 
 

@@ -104,6 +104,31 @@ def close_source_tasks(*, actor: Any, kind: str, source_type: str, source_id: st
     return closed
 
 
+@transaction.atomic
+def move_source_tasks(*, actor: Any, kind: str, source_type: str, source_id: str, due_date: date) -> int:
+    """Move the open tasks a service raised for one object to a new due date (a visit rescheduled); returns how
+    many moved."""
+    moved = 0
+    tasks = Task.objects.select_for_update().filter(
+        kind=kind, source_type=source_type, source_id=source_id, status=TaskStatus.OPEN
+    )
+    for task in tasks:
+        if task.due_date == due_date:
+            continue
+        before = task.due_date
+        task.due_date = due_date
+        task.save(update_fields=["due_date", "updated_at"])
+        record(
+            actor=actor,
+            action="task.reschedule",
+            obj=task,
+            customer_id=task.customer_id,
+            changes={"due_date": [before, due_date]},
+        )
+        moved += 1
+    return moved
+
+
 def notify(*, recipient: Any, text: str, customer: Customer | None = None) -> Notice:
     """Leave a notice on the recipient's home page (the event it reports is audited by its own service)."""
     notice = Notice(recipient=recipient, text=text[:300], customer=customer)

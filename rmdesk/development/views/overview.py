@@ -22,7 +22,7 @@ from rmdesk.core.errors import NotFoundError
 from rmdesk.core.htmx import render_page_or_partial
 from rmdesk.development.board import card
 from rmdesk.development.choices import OPEN_STAGES
-from rmdesk.development.filters import SORTS, MarketFilter, PeriodFilter, PipelineFilter
+from rmdesk.development.filters import SORTS, MarketFilter, PeriodFilter, PipelineFilter, in_stages
 from rmdesk.development.funnel import Funnel, development_files, funnel_for, sees_rms
 from rmdesk.development.market import STATUSES, Market, market_for
 from rmdesk.development.models import Prospect
@@ -59,7 +59,7 @@ def pipeline_board(request: AuthedRequest) -> HttpResponse:
     today = timezone.localdate()
     columns = []
     for stage in OPEN_STAGES:
-        in_stage = _with_customer(prospects.filter(stage=stage)).order_by(*SORTS["due"], "pk")[:BOARD_CARDS]
+        in_stage = _with_customer(in_stages(prospects, (stage,))).order_by(*SORTS["due"], "pk")[:BOARD_CARDS]
         columns.append({"stage": stage, "count": counts.get(stage, 0), "cards": [card(p, today) for p in in_stage]})
     context = {
         "view": "board",

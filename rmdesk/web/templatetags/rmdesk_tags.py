@@ -14,6 +14,7 @@ from django.db import models
 from django.forms.boundfield import BoundField
 from django.forms.utils import flatatt
 from django.http import HttpRequest
+from django.urls import get_script_prefix, reverse
 from django.utils.functional import Promise
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -93,6 +94,23 @@ def division_label(code: str | None) -> str:
 def city_label(code: str | None) -> str:
     """GB/T 2260 city code as province and city name."""
     return reference.city_label(code) if code else DASH
+
+
+# A customer's 360° address with a slot for its id, per script prefix (see customer_url).
+_customer_urls: dict[str, str] = {}
+_ID_SLOT = 918273645
+
+
+@register.filter
+def customer_url(customer_id: int) -> str:
+    """The customer's 360° page, as {% url 'customers:detail' id %} gives it, without resolving the pattern per row:
+    a list page links 50 customers, and reverse() was a tenth of its time."""
+    prefix = get_script_prefix()
+    pattern = _customer_urls.get(prefix)
+    if pattern is None:
+        pattern = reverse("customers:detail", args=[_ID_SLOT]).replace(str(_ID_SLOT), "{}")
+        _customer_urls[prefix] = pattern
+    return pattern.format(int(customer_id))
 
 
 @register.filter
@@ -231,6 +249,21 @@ ACTION_LABELS: dict[str, Promise] = {
     "document.archive": _("Document archived"),
     "task.create": _("Task created"),
     "task.complete": _("Task completed"),
+    "task.cancel": _("Task cancelled"),
+    "task.reschedule": _("Task rescheduled"),
+    "visit.plan": _("Visit planned"),
+    "visit.update": _("Visit plan changed"),
+    "visit.postpone": _("Visit postponed"),
+    "visit.cancel": _("Visit cancelled"),
+    "visit.check_in": _("Checked in at the visit"),
+    "visit.record": _("Visit recorded"),
+    "visit.follow_up": _("Next step after a visit"),
+    "customer_event.log": _("Occasion to visit logged"),
+    "customer_event.detect": _("Occasion to visit detected"),
+    "customer_event.detection_run": _("Occasions to visit detected"),
+    "visit.cadence_run": _("Lapsed visit cadence checked"),
+    "visit.cadence_update": _("Visit cadence changed"),
+    "visit.calendar_feed": _("Private calendar address renewed"),
 }
 
 
