@@ -148,6 +148,8 @@ DOCUMENT_EXTENSIONS = env.env_list("RMDESK_DOCUMENT_EXTENSIONS", ["pdf", "jpg", 
 IMPORT_DIR = DATA_DIR / "imports"
 IMPORT_MAX_BYTES = env.env_int("RMDESK_IMPORT_MAX_MB", 20, minimum=1) * 1024 * 1024
 IMPORT_MAX_ROWS = env.env_int("RMDESK_IMPORT_MAX_ROWS", 200_000, minimum=1)
+# Days an upload job's page and error file are kept after the job last wrote one (customers.imports.store).
+IMPORT_KEEP_DAYS = env.env_int("RMDESK_IMPORT_KEEP_DAYS", 30, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

@@ -15,7 +15,7 @@ from django_tasks import task
 from rmdesk.core.errors import NotFoundError
 from rmdesk.customers.imports.readers import FileRejected
 from rmdesk.customers.imports.runner import rejects_workbook, run_import
-from rmdesk.customers.imports.store import ImportJob
+from rmdesk.customers.imports.store import ImportJob, prune_jobs
 from rmdesk.org.models import User
 
 logger = logging.getLogger(__name__)
@@ -26,7 +26,9 @@ ERRORS_SHOWN = 1000
 
 @task()
 def import_customers(job_id: str) -> dict[str, Any]:
-    """Import an uploaded file as the user who uploaded it, reporting progress to the job's file."""
+    """Import an uploaded file as the user who uploaded it, reporting progress to the job's file; first delete the
+    files of jobs older than IMPORT_KEEP_DAYS."""
+    _prune()
     job = ImportJob(job_id)
     meta = job.meta()
     with translation.override(meta.get("language") or None):
@@ -63,6 +65,17 @@ def import_customers(job_id: str) -> dict[str, Any]:
             error_count=sum(1 for _error in result.errors()),
         )
         return result.summary()
+
+
+def _prune() -> None:
+    try:
+        pruned = prune_jobs()
+    except OSError:
+        # Old files left behind are no reason to refuse today's import; the next job tries again.
+        logger.exception("could not prune old import jobs")
+        return
+    if pruned:
+        logger.info("pruned the files of %d import jobs", pruned)
 
 
 def start_import(*, actor: User, upload: UploadedFile, partial: bool) -> ImportJob:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -17,7 +18,7 @@ from rmdesk.access.querysets import RestrictedQuerySet
 from rmdesk.core import validators
 from rmdesk.core.models import TimestampedModel, VersionedModel
 from rmdesk.core.money import ratio
-from rmdesk.core.reference import city_choices, division_choices
+from rmdesk.core.reference import city_choices, city_codes, division_choices, division_codes
 from rmdesk.customers.choices import (
     DecisionRole,
     Direction,
@@ -45,6 +46,13 @@ POOL_STATUSES = (LifecycleStatus.PROSPECT, LifecycleStatus.TARGET)
 
 def rating_choices() -> list[tuple[str, str]]:
     return [(r, r) for r in settings.CREDIT_RATING_SCALE]
+
+
+# Fields holding codes of the national reference data, with the set of valid codes. Django checks a value against
+# the field's callable choices, which rebuilds and re-normalises every translated label (97 divisions, ~340 cities)
+# on each full_clean(): most of the time of an import's validation. The codes do not depend on the language, so a
+# lookup in a set gives the same answer.
+REFERENCE_CODES: dict[str, Callable[[], frozenset[str]]] = {"industry": division_codes, "region": city_codes}
 
 
 class Customer(VersionedModel):
@@ -117,7 +125,38 @@ class Customer(VersionedModel):
     def __str__(self) -> str:
         return self.name
 
+    def clean_fields(self, exclude: Iterable[str] | None = None) -> None:
+        """Django's field validation, with industry and region checked against their reference codes (see above)."""
+        excluded = set(exclude or ())
+        errors: dict[str, list[ValidationError]] = {}
+        for name, codes in REFERENCE_CODES.items():
+            if name in excluded:
+                continue
+            excluded.add(name)
+            field = cast("models.Field[Any, Any]", self._meta.get_field(name))
+            raw = getattr(self, field.attname)
+            if field.blank and raw in field.empty_values:  # as Django does
+                continue
+            value = field.to_python(raw)
+            if value in codes():
+                setattr(self, field.attname, value)
+            else:
+                errors[name] = [
+                    ValidationError(
+                        field.error_messages["invalid_choice"], code="invalid_choice", params={"value": value}
+                    )
+                ]
+        try:
+            super().clean_fields(exclude=excluded)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if errors:
+            # In field order, as Django reports them.
+            raise ValidationError({f.name: errors[f.name] for f in self._meta.fields if f.name in errors})
+
     def clean(self) -> None:
+        # The check constraint customer_unassigned_only_in_pool, in Python and with a message for the user (the
+        # services leave Django's own check of it, a query per save, out).
         if self.primary_rm_id is None and self.status not in POOL_STATUSES:
             raise ValidationError({"primary_rm": _("Only a prospect or target can wait in the pool without an RM.")})
 

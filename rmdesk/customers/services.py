@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from pathlib import PurePath
 from typing import Any, TypeVar, cast
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
@@ -29,10 +29,12 @@ from rmdesk.customers.models import (
     KeyPerson,
     Relationship,
 )
+from rmdesk.customers.search import Searchable, bulk_search_rows
 from rmdesk.org.choices import Role
 from rmdesk.org.models import OrgUnit, User
 
 V = TypeVar("V", bound=VersionedModel)
+M = TypeVar("M", bound=models.Model)
 
 # The firm's own facts, as a registry would give them (all a prospect is registered with), then how the bank holds it.
 FIRM_FIELDS = (
@@ -131,9 +133,15 @@ def _to_places(value: Decimal, places: int | None) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-places))
 
 
-def _save_clean(obj: models.Model, *, unique_message: dict[str, str] | None = None) -> None:
-    """Validate every field and cross-field rule, then save; a unique clash becomes a field error."""
-    obj.full_clean()
+def _save_clean(
+    obj: M, *, unique_message: dict[str, str] | None = None, validate: Callable[[M], None] | None = None
+) -> None:
+    """Validate every field and cross-field rule (`validate`, else full_clean()), then save; a unique clash becomes a
+    field error."""
+    if validate is None:
+        obj.full_clean()
+    else:
+        validate(obj)
     try:
         with transaction.atomic():
             obj.save()
@@ -217,11 +225,8 @@ def _credit_code_taken() -> dict[str, str]:
     return {"credit_code": _("A customer with this unified social credit code already exists.")}
 
 
-@transaction.atomic
-def create_customer(*, actor: User, data: dict[str, Any], co_rms: Iterable[User] = ()) -> Customer:
-    """Open a customer file; an RM files it under themselves, a lead or head under someone of theirs."""
-    if not may(actor, Action.CREATE):
-        raise NotFoundError()
+def _new_customer(actor: User, data: dict[str, Any]) -> Customer:
+    """An unsaved customer from `data`, filed as create_customer() files it, its assignment checked."""
     data = dict(data)
     if actor.role == Role.RM:
         data.setdefault("primary_rm", actor)
@@ -231,17 +236,135 @@ def create_customer(*, actor: User, data: dict[str, Any], co_rms: Iterable[User]
     customer = Customer()
     _assign(customer, data, CUSTOMER_FIELDS)
     _check_assignment(actor, owning_unit=data.get("owning_unit"), primary_rm=data.get("primary_rm"))
-    if Customer.objects.filter(credit_code=customer.credit_code).exists():
-        raise ValidationError(_credit_code_taken())
     search_index.prepare(customer)
-    _save_clean(customer, unique_message=_credit_code_taken())
+    return customer
+
+
+# What full_clean() would ask the database about a new customer, and who checks it instead. The credit code is a
+# customer's only unique field: the create services check it first, with a message users understand (for a batch,
+# in one query). The pool rule is its only constraint: Customer.clean() checks it in Python. Both facts are guarded
+# by tests/customers/test_import_speed.py.
+REFERENCE_FIELDS = ("owning_unit", "primary_rm")
+
+
+def _clean_new_customer(
+    customer: Customer, *, checked: dict[tuple[str, Any], list[ValidationError]] | None = None
+) -> None:
+    """full_clean() of a customer about to be created, less the round trips checked elsewhere (see above).
+
+    `checked`: within a batch, whether each primary RM and owning unit exists is asked once, not once per row.
+    """
+    errors: dict[str, list[ValidationError]] = {}
+    if checked is not None:
+        errors = _check_references(customer, checked)
+    try:
+        customer.full_clean(
+            exclude=REFERENCE_FIELDS if checked is not None else None, validate_unique=False, validate_constraints=False
+        )
+    except ValidationError as error:
+        errors = error.update_error_dict(errors)
+    if errors:
+        names = [*(f.name for f in Customer._meta.fields), NON_FIELD_ERRORS]
+        raise ValidationError({name: errors[name] for name in names if name in errors})
+
+
+def _check_references(customer: Customer, checked: dict[tuple[str, Any], list[ValidationError]]) -> dict[str, Any]:
+    """Django's own check of the primary RM and owning unit (that they exist), remembered per value in `checked`."""
+    errors: dict[str, Any] = {}
+    for name in REFERENCE_FIELDS:
+        field = cast(models.Field, Customer._meta.get_field(name))
+        raw = getattr(customer, field.attname)
+        if field.blank and raw in field.empty_values:
+            continue
+        if (name, raw) not in checked:
+            try:
+                field.clean(raw, customer)
+                checked[name, raw] = []
+            except ValidationError as error:
+                checked[name, raw] = error.error_list
+        if checked[name, raw]:
+            errors[name] = list(checked[name, raw])
+    return errors
+
+
+def _record_created(actor: User, customer: Customer) -> None:
     after = _snapshot(customer, CUSTOMER_FIELDS)
     record(actor=actor, action="customer.create", obj=customer, customer_id=customer.pk, changes=diff({}, after))
+
+
+@transaction.atomic
+def create_customer(*, actor: User, data: dict[str, Any], co_rms: Iterable[User] = ()) -> Customer:
+    """Open a customer file; an RM files it under themselves, a lead or head under someone of theirs."""
+    if not may(actor, Action.CREATE):
+        raise NotFoundError()
+    customer = _new_customer(actor, data)
+    if Customer.objects.filter(credit_code=customer.credit_code).exists():
+        raise ValidationError(_credit_code_taken())
+    _save_clean(customer, unique_message=_credit_code_taken(), validate=_clean_new_customer)
+    _record_created(actor, customer)
     co_rms = list(co_rms)
-    _set_co_rms(actor, customer, co_rms)
+    if co_rms:  # a new file has no co-RMs yet: with none to add there is nothing to compare, write or audit
+        _set_co_rms(actor, customer, co_rms)
     units = [u.unit_id for u in co_rms if u.pk != customer.primary_rm_id and u.unit_id is not None]
     search_index.index_customer(customer, co_rm_units=units, new=True)
     return customer
+
+
+@transaction.atomic
+def create_customers(*, actor: User, rows: Sequence[dict[str, Any]]) -> list[Customer | ValidationError]:
+    """Open many customer files at once (an import's new rows), each as create_customer() would, without co-RMs.
+
+    Returns, row by row, the saved customer or the error that refused the row, which then wrote nothing. Rows are
+    checked one by one as create_customer() checks them, then written together: one insert, their audit events in
+    row order, one write of their search rows. If the insert fails (on PostgreSQL another transaction may commit
+    the same credit code meanwhile), it is undone and every row goes through create_customer() alone.
+    """
+    if not may(actor, Action.CREATE):
+        raise NotFoundError()
+    results: list[Customer | ValidationError] = []
+    for data in rows:
+        try:
+            results.append(_new_customer(actor, data))
+        except ValidationError as error:
+            results.append(error)
+    codes = [c.credit_code for c in results if isinstance(c, Customer)]
+    taken = set(Customer.objects.filter(credit_code__in=codes).values_list("credit_code", flat=True))
+    checked: dict[tuple[str, Any], list[ValidationError]] = {}
+    for n, customer in enumerate(results):
+        if not isinstance(customer, Customer):
+            continue
+        if customer.credit_code in taken:
+            results[n] = ValidationError(_credit_code_taken())
+            continue
+        try:
+            _clean_new_customer(customer, checked=checked)
+        except ValidationError as error:
+            results[n] = error
+            continue
+        taken.add(customer.credit_code)  # a later row with the same code is refused, as it would be after this one
+    customers = [c for c in results if isinstance(c, Customer)]
+    if not customers:
+        return results
+    try:
+        with transaction.atomic():
+            Customer.objects.bulk_create(customers)
+    except IntegrityError:
+        return [
+            result if isinstance(result, ValidationError) else _create_alone(actor, data)
+            for result, data in zip(results, rows, strict=True)
+        ]
+    for customer in customers:
+        _record_created(actor, customer)
+    searchables = [Searchable(c.pk, c.name, c.credit_code, (c.owning_unit_id,)) for c in customers]
+    search_index.write_search_rows(bulk_search_rows(searchables), new=True)
+    return results
+
+
+def _create_alone(actor: User, data: dict[str, Any]) -> Customer | ValidationError:
+    try:
+        return create_customer(actor=actor, data=data)
+    except ValidationError as error:
+        return error
 
 
 @transaction.atomic

@@ -310,20 +310,21 @@ def test_the_command_exits_non_zero_with_a_summary_when_rows_are_rejected(bank: 
 def test_a_crash_halfway_leaves_the_database_as_before(
     bank: Bank, tmp_path: Path, monkeypatch: Any, partial: bool
 ) -> None:
-    # given: the service breaks down on the third row
+    # given: the audit trail breaks down at its third event (the second new customer's), when the existing customer
+    # has been updated and the new ones inserted
     existing = make_customer(bank.alice, tier="general")
     path = customers_file(tmp_path, customer_row(existing.name, existing.credit_code, **{"客户层级": "战略"}),
                           *(customer_row(f"新客户{n}有限公司", credit_code()) for n in range(4)))
-    real = services.create_customer
+    real = services.record
     calls = {"n": 0}
 
-    def breaks_on_the_third_row(**kwargs: Any) -> Customer:
+    def breaks_at_the_third_event(**kwargs: Any) -> AuditEvent:
         calls["n"] += 1
-        if calls["n"] == 2:
+        if calls["n"] == 3:
             raise RuntimeError("disk full")
         return real(**kwargs)
 
-    monkeypatch.setattr(services, "create_customer", breaks_on_the_third_row)
+    monkeypatch.setattr(services, "record", breaks_at_the_third_event)
     before = snapshot()
     # when
     with pytest.raises(RuntimeError):

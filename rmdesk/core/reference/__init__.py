@@ -125,6 +125,12 @@ def division_choices() -> GroupedChoices:
     ]
 
 
+@functools.cache
+def division_codes() -> frozenset[str]:
+    """The codes of the 97 divisions: what an industry may hold, whatever the language of the labels."""
+    return frozenset(division.code for section in _sections() for division in section.divisions)
+
+
 def division_label(code: str) -> str:
     """The division's name in the active language, or the code itself if unknown."""
     english = _english()
@@ -173,6 +179,12 @@ def city_label(code: str) -> str:
                     return f"{city_name_en(city.name_zh)}, {province.name_en}"
                 return f"{province.name_zh} {city.name_zh}"
     return code
+
+
+@functools.cache
+def city_codes() -> frozenset[str]:
+    """The codes of the prefecture-level divisions: what a region may hold, whatever the language of the labels."""
+    return frozenset(city.code for province in _provinces() for city in province.cities)
 
 
 def regions() -> list[Province]:

@@ -7,6 +7,9 @@ Per job (a random UUID, never the user's file name):
   the page polling it never reads half a file;
 - `<job>-errors.xlsx` the rejected rows with their errors, when there are any.
 One writer per file, so the request and the worker never overwrite each other.
+
+A job's files are kept IMPORT_KEEP_DAYS days after it last wrote one (its page and error file stay available that
+long), then deleted by `prune_jobs()`, which the worker runs before each import.
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 
 ALLOWED_EXTENSIONS = (".xlsx", ".csv")
+# Until settings.py names RMDESK_IMPORT_KEEP_DAYS (IMPORT_KEEP_DAYS), jobs are kept this long.
+DEFAULT_KEEP_DAYS = 30
+_JOB_ID_LENGTH = 36  # a UUID written with hyphens
 # The worker rewrites the progress file at most this often.
 PROGRESS_INTERVAL_SECONDS = 0.5
 
@@ -138,3 +144,43 @@ class ImportJob:
             self.report(state="running", stage=stage, done=done, total=total)
 
         return progress
+
+
+def _job_of(name: str) -> str | None:
+    """The job a file of IMPORT_DIR belongs to (a leftover `.<file>.<random>` of a write cut short included)."""
+    candidate = name.lstrip(".")[:_JOB_ID_LENGTH]
+    try:
+        return str(uuid.UUID(candidate)) if len(candidate) == _JOB_ID_LENGTH else None
+    except ValueError:
+        return None
+
+
+def prune_jobs(*, keep_days: int | None = None, now: float | None = None) -> int:
+    """Delete every file of the import jobs that wrote nothing for `keep_days` days; returns how many jobs went.
+
+    The upload (normally gone already), the description, the progress and the error file go together, so a job
+    is either whole or gone: its page then answers 404. Files not named after a job are left alone.
+    """
+    days = keep_days if keep_days is not None else getattr(settings, "IMPORT_KEEP_DAYS", DEFAULT_KEEP_DAYS)
+    cutoff = (now if now is not None else time.time()) - days * 86400
+    directory = Path(settings.IMPORT_DIR)
+    if not directory.is_dir():
+        return 0
+    files: dict[str, list[Path]] = {}
+    for path in directory.iterdir():
+        job = _job_of(path.name)
+        if job is not None and path.is_file():
+            files.setdefault(job, []).append(path)
+    pruned = 0
+    for paths in files.values():
+        try:
+            newest = max(path.stat().st_mtime for path in paths)
+        except FileNotFoundError:  # another worker is pruning the same job
+            continue
+        if newest >= cutoff:
+            continue
+        # The description first: without it the job is gone (its page 404), never shown half deleted.
+        for path in sorted(paths, key=lambda p: not p.name.endswith(".meta.json")):
+            path.unlink(missing_ok=True)
+        pruned += 1
+    return pruned
