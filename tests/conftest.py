@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from tests.audit_trigger import set_audit_triggers
 from tests.personas import Bank, build_bank
@@ -14,6 +15,14 @@ from tests.personas import Bank, build_bank
 @pytest.fixture
 def bank(db: Any) -> Bank:
     return build_bank()
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts in the bank's default language: a page test that switches to English (the language cookie)
+    must not leave later tests reading English messages."""
+    yield
+    translation.deactivate()
 
 
 # --- data that must be committed (another thread or connection reads it) ------------------------------------------
