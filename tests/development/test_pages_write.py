@@ -13,7 +13,7 @@ from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from rmdesk.core.errors import ConflictError
 from rmdesk.customers.models import Customer, Relationship
@@ -209,7 +209,7 @@ def test_assign_waits_for_a_pending_claim_and_checks_the_version(bank: Bank) -> 
     waiting = in_pool(bank.dave, name="孤山文创有限公司")
     pool.claim(actor=bank.alice, prospect_id=waiting.pk)
     # when / then: alice's application is decided first
-    with pytest.raises(ValidationError, match="approve or reject that claim first"):
+    with translation.override("en"), pytest.raises(ValidationError, match="approve or reject that claim first"):
         pool.assign(actor=bank.lead, prospect_id=waiting.pk, rm_id=bank.dave.pk)
     other = in_pool(bank.dave, name="孤山茶社有限公司")
     with pytest.raises(ConflictError):
