@@ -1,17 +1,19 @@
 """The demo bank behind `rmdesk demo`: an org tree, users and a customer book generated from a seed.
 
-The same seed gives the same rows: only timestamps and the dates of tasks and of customer development
-(relative to today, so the RM's "today" list is never empty and the pipeline's history ends yesterday)
-differ between two loads. The org and the staff grow with the book
-(org.py); customers and everything that hangs off them, quick-search rows included, are made a chunk at
-a time (customers.py, links.py, prospects.py; pipeline.py, in a second process for a big bank) and written past the
-ORM (writer.py), all in one transaction with a single `demo.load` audit event recording the load.
+The same seed gives the same rows: only timestamps and the dates of tasks, of customer development
+(relative to today, so the RM's "today" list is never empty and the pipeline's history ends yesterday) and of
+visits (two years of them ending today, the next ones planned ahead) differ between two loads. The org and the
+staff grow with the book (org.py); customers and everything that hangs off them, quick-search rows and visits
+included, are made a chunk at a time (customers.py, links.py, prospects.py, visits.py; pipeline.py, in a second
+process for a big bank) and written past the ORM (writer.py), all in one transaction with a single `demo.load`
+audit event recording the load.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 
@@ -52,15 +54,43 @@ from rmdesk.demo.prospects import (
     STAGE_CHANGE_FIELDS,
     DevelopmentPlan,
 )
+from rmdesk.demo.visits import (
+    ATTENDEE_FIELDS,
+    CONTACT_FIELDS,
+    EVENT_FIELDS,
+    OTHER_BANK_FIELDS,
+    PRODUCT_FIELDS,
+    PROPOSAL_FIELDS,
+    VISIT_FIELDS,
+    Contact,
+    Show,
+    Showcase,
+    VisitPlan,
+    choose_attendees,
+)
 from rmdesk.demo.vocabulary import RATING_WEIGHTS, Weights
 from rmdesk.demo.writer import BulkWriter, DemoBankError, Row
 from rmdesk.development.choices import ClaimStatus
 from rmdesk.development.models import Claim, ItemRating, PoolRule, Prospect, StageChange
 from rmdesk.development.pool import CLAIM_SOURCE, DECISION_DAYS, deciders
 from rmdesk.development.workdays import add_working_days
+from rmdesk.org.choices import Role
 from rmdesk.org.models import OrgUnit, User
 from rmdesk.tasks.choices import Priority, TaskKind, TaskStatus
 from rmdesk.tasks.models import Task
+from rmdesk.visits.cadence import cadence_intervals
+from rmdesk.visits.choices import FollowUpKind
+from rmdesk.visits.models import (
+    CustomerEvent,
+    FollowUp,
+    OtherBankCredit,
+    ProductPresented,
+    Proposal,
+    Visit,
+    VisitBankAttendee,
+    VisitContact,
+)
+from rmdesk.visits.services import FOLLOW_UP_SOURCE
 
 __all__ = [
     "DEFAULT_SEED",
@@ -82,6 +112,9 @@ CHUNK_SIZE = 5_000
 
 # progress(stage, done, total, rows): `done` of `total` in the stage; `rows` written to the database so far.
 Progress = Callable[[str, int, int, int], None]
+# Next steps agreed on a named RM's showcase visit (the last working day's): (what, in how many working days).
+SHOWCASE_FOLLOW_UPS = (("提交流动资金贷款授信方案", 5), ("安排产品经理上门演示现金管理平台", 3))
+KEY_PERSON_BATCH = 5_000  # customers whose key persons are read in one query
 
 
 @dataclass(frozen=True)
@@ -99,6 +132,14 @@ class DemoSummary:
     stage_changes: int
     claims: int
     item_ratings: int
+    customer_events: int
+    visits: int
+    visit_contacts: int
+    visit_bank_attendees: int
+    proposals: int
+    products_presented: int
+    other_bank_credits: int
+    follow_ups: int
     tasks: int
 
     def as_dict(self) -> dict[str, int]:
@@ -160,23 +201,96 @@ def _load(writer: BulkWriter, *, customers: int, seed: int, report: Progress) ->
             text_times=writer.connection.vendor == "sqlite",
         ),
     }
+    visits = VisitPlan(
+        seed=seed,
+        today=today,
+        zone=settings.TIME_ZONE,
+        text_times=writer.connection.vendor == "sqlite",
+        intervals=cadence_intervals(),
+        rms=tuple(rms),
+        first_visit_id=writer.next_id(Visit),
+        first_event_id=writer.next_id(CustomerEvent),
+        stamp=book_options["stamp"],
+    )
 
     def indexes_built(built: int, total: int) -> None:
         report("indexes", built, total, writer.rows)
 
     report("customers", 0, customers, writer.rows)
-    with BookMaker(parallel=customers >= pipeline.PARALLEL_FROM, **book_options) as maker:
+    with BookMaker(parallel=customers >= pipeline.PARALLEL_FROM, visits=visits, **book_options) as maker:
         with writer.indexes_built_after(tables.models, progress=indexes_built):
             done = 0
             for chunk in maker.chunks(customers, CHUNK_SIZE):
                 done += tables.write(chunk)
                 report("customers", done, customers, writer.rows)
         tasks = maker.tasks(today)
-    writer.reset_sequences(Customer, Relationship, Prospect)
+    writer.reset_sequences(Customer, Relationship, Prospect, Visit, CustomerEvent)
     tasks += _claim_decisions(today, writer.datetime(timezone.now()))
+    tasks += tables.visit_tasks
     writer.write(writer.table(Task, TASK_FIELDS), tasks)
-    report("tasks", len(tasks), len(tasks), writer.rows)
-    return DemoSummary(org_units=len(units), users=len(users), customers=customers, tasks=len(tasks), **tables.counts)
+    people = _visit_people(writer, tables.contacts, tables.showcase, today)
+    tasks_made = len(tasks) + people["follow_ups"]
+    report("tasks", tasks_made, tasks_made, writer.rows)
+    return DemoSummary(
+        org_units=len(units), users=len(users), customers=customers, tasks=tasks_made, **tables.counts, **people
+    )
+
+
+def _visit_people(
+    writer: BulkWriter, contacts: Sequence[Contact], showcase: Sequence[Showcase], today: date
+) -> dict[str, int]:
+    """Who attends the planned and showcase visits, and the showcase visits' follow-ups: what needs the ids the
+    database gave key persons and tasks. Returns how many of each were written."""
+    people: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    customer_ids = sorted({contact.customer_id for contact in contacts})
+    for start in range(0, len(customer_ids), KEY_PERSON_BATCH):
+        batch = customer_ids[start : start + KEY_PERSON_BATCH]
+        for pk, customer_id, role in KeyPerson.objects.filter(customer_id__in=batch).values_list(
+            "pk", "customer_id", "role"
+        ):
+            people[customer_id].append((pk, role))
+    contact_rows = [(c.visit_id, pk) for c in contacts for pk in choose_attendees(people[c.customer_id], c.people)]
+    writer.write(writer.table(VisitContact, CONTACT_FIELDS), contact_rows)
+
+    # The team lead went along on the last working day's visit; the branch head goes on the next one planned.
+    leaders = list(User.objects.filter(role__in=(Role.TEAM_LEAD, Role.BRANCH_HEAD)).select_related("unit"))
+    rms = {user.pk: user for user in User.objects.filter(pk__in={s.rm_id for s in showcase}).select_related("unit")}
+    attendees: list[Row] = []
+    first_planned: set[int] = set()
+    for shown in showcase:
+        rm = rms[shown.rm_id]
+        if shown.show is Show.YESTERDAY:
+            wanted = [u for u in leaders if u.role == Role.TEAM_LEAD and u.unit_id == rm.unit_id]
+        elif shown.show is Show.UPCOMING and rm.pk not in first_planned:
+            first_planned.add(rm.pk)
+            path = rm.unit.path if rm.unit else ""
+            wanted = [u for u in leaders if u.role == Role.BRANCH_HEAD and u.unit and path.startswith(u.unit.path)]
+        else:
+            continue
+        attendees += [(shown.visit_id, user.pk) for user in wanted]
+    writer.write(writer.table(VisitBankAttendee, ATTENDEE_FIELDS), attendees)
+
+    # Next steps agreed on the showcase visits: a follow-up each, with its task (the services' way).
+    follow_ups = 0
+    done = [shown for shown in showcase if shown.show is Show.YESTERDAY]
+    customers = dict(Visit.objects.filter(pk__in=[s.visit_id for s in done]).values_list("pk", "customer_id"))
+    for shown in done:
+        for description, days in SHOWCASE_FOLLOW_UPS:
+            follow_up = FollowUp.objects.create(
+                visit_id=shown.visit_id, kind=FollowUpKind.TASK, description=description, created_by_id=shown.rm_id
+            )
+            follow_up.task = Task.objects.create(
+                kind=TaskKind.FOLLOW_UP,
+                title=description,
+                customer_id=customers[shown.visit_id],
+                owner_id=shown.rm_id,
+                due_date=add_working_days(today, days),
+                source_type=FOLLOW_UP_SOURCE,
+                source_id=str(follow_up.pk),
+            )
+            follow_up.save(update_fields=["task"])
+            follow_ups += 1
+    return {"visit_contacts": len(contact_rows), "visit_bank_attendees": len(attendees), "follow_ups": follow_ups}
 
 
 def _claim_decisions(today: date, stamp: object) -> list[Row]:
@@ -213,12 +327,23 @@ class _ChunkTables:
         self.ratings = writer.table(ItemRating, ITEM_RATING_FIELDS)
         self.grams = writer.table(CustomerNameGram, GRAM_COLUMNS)
         self.keys = writer.table(CustomerSearchKey, KEY_COLUMNS)
+        self.events = writer.table(CustomerEvent, EVENT_FIELDS)
+        self.visits = writer.table(Visit, VISIT_FIELDS)
+        self.proposals = writer.table(Proposal, PROPOSAL_FIELDS)
+        self.products = writer.table(ProductPresented, PRODUCT_FIELDS)
+        self.other_banks = writer.table(OtherBankCredit, OTHER_BANK_FIELDS)
         self.tables = (self.customers, self.co_rms, self.key_persons, self.statements, self.relationships,
                        self.prospects, self.stage_changes, self.claims, self.ratings, self.grams,
-                       self.keys)  # fmt: skip
+                       self.keys, self.events, self.visits, self.proposals, self.products,
+                       self.other_banks)  # fmt: skip
         self.models = [table.model for table in self.tables]
         self.counts = dict.fromkeys(("co_rms", "key_persons", "financial_statements", "relationships", "prospects",
-                                     "stage_changes", "claims", "item_ratings"), 0)  # fmt: skip
+                                     "stage_changes", "claims", "item_ratings", "customer_events", "visits",
+                                     "proposals", "products_presented", "other_bank_credits"), 0)  # fmt: skip
+        # Written after the chunks: visit tasks with the others, attendees once key persons have their ids.
+        self.visit_tasks: list[Row] = []
+        self.contacts: list[Contact] = []
+        self.showcase: list[Showcase] = []
 
     def write(self, chunk: ChunkRows) -> int:
         """Write the chunk, parents first; returns how many customers it held."""
@@ -233,9 +358,21 @@ class _ChunkTables:
         self.writer.write(self.ratings, chunk.ratings)
         self.writer.write(self.grams, chunk.grams)
         self.writer.write(self.keys, chunk.keys)
+        visits = chunk.visits
+        self.writer.write(self.events, visits.events)  # before the visits planned for them
+        self.writer.write(self.visits, visits.visits)
+        self.writer.write(self.proposals, visits.proposals)
+        self.writer.write(self.products, visits.products)
+        self.writer.write(self.other_banks, visits.other_banks)
+        self.visit_tasks += visits.tasks
+        self.contacts += visits.contacts
+        self.showcase += visits.showcase
         for name, rows in (("co_rms", chunk.co_rms), ("key_persons", chunk.key_persons),
                            ("financial_statements", chunk.statements), ("relationships", chunk.relationships),
                            ("prospects", chunk.prospects), ("stage_changes", chunk.stage_changes),
-                           ("claims", chunk.claims), ("item_ratings", chunk.ratings)):  # fmt: skip
+                           ("claims", chunk.claims), ("item_ratings", chunk.ratings),
+                           ("customer_events", visits.events), ("visits", visits.visits),
+                           ("proposals", visits.proposals), ("products_presented", visits.products),
+                           ("other_bank_credits", visits.other_banks)):  # fmt: skip
             self.counts[name] += len(rows)
         return len(chunk.customers)

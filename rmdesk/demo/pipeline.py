@@ -1,7 +1,8 @@
 """The customer book made chunk by chunk, in line or in a second process a few chunks ahead of the writer.
 
 Making a chunk (the customers, their people, statements and links, then their quick-search rows from
-`rmdesk.customers.search.bulk_search_rows`) costs about as much as writing it. A big load makes chunks
+`rmdesk.customers.search.bulk_search_rows` and their visits from `rmdesk.demo.visits`) costs about as much as
+writing it. A big load makes chunks
 in a worker process while this one writes, so a two-core machine works on both at once; a small load
 makes them in line (a process costs a second to start). The chunks come in order from one Book either
 way, so the rows are the same.
@@ -14,7 +15,7 @@ import sys
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from operator import itemgetter
 from types import TracebackType
@@ -22,6 +23,7 @@ from typing import Any
 
 from rmdesk.customers.search import Searchable, bulk_search_rows
 from rmdesk.demo.customers import CUSTOMER_FIELDS, Book
+from rmdesk.demo.visits import VisitBook, VisitChunk, VisitPlan
 from rmdesk.demo.writer import Row
 
 PARALLEL_FROM = 50_000  # customers: from here a worker process makes the chunks
@@ -48,6 +50,7 @@ class ChunkRows:
     ratings: list[Row]
     grams: list[Row]  # rmdesk.customers.search.GRAM_COLUMNS
     keys: list[Row]  # KEY_COLUMNS
+    visits: VisitChunk = field(default_factory=VisitChunk)  # rmdesk.demo.visits: its current customers' visits
 
 
 def make_chunk(book: Book, index: int, start: int, count: int) -> ChunkRows:
@@ -72,19 +75,28 @@ def make_chunk(book: Book, index: int, start: int, count: int) -> ChunkRows:
     )
 
 
+def with_visits(rows: ChunkRows, visits: VisitBook | None, index: int) -> ChunkRows:
+    """The chunk with its customers' visits, made from its rows (the visit book numbers them across chunks)."""
+    if visits is not None:
+        rows.visits = visits.chunk(index, rows.customers, rows.co_rms, rows.prospects)
+    return rows
+
+
 # --- the worker process -------------------------------------------------------------------------------
 
 _worker_book: Book | None = None
+_worker_visits: VisitBook | None = None
 
 
-def _start_worker(book_options: dict[str, Any]) -> None:
-    global _worker_book  # the worker process's one book, kept from call to call
+def _start_worker(book_options: dict[str, Any], visits: VisitPlan | None) -> None:
+    global _worker_book, _worker_visits  # the worker process's one book, kept from call to call
     _worker_book = Book(**book_options)
+    _worker_visits = VisitBook(visits) if visits is not None else None
 
 
 def _worker_chunk(index: int, start: int, count: int) -> ChunkRows:
     assert _worker_book is not None
-    return make_chunk(_worker_book, index, start, count)
+    return with_visits(make_chunk(_worker_book, index, start, count), _worker_visits, index)
 
 
 def _worker_tasks(today: date) -> list[Row]:
@@ -103,23 +115,25 @@ def _context() -> multiprocessing.context.BaseContext:
 class BookMaker:
     """Makes the chunks of one Book in order, in line or in a worker process (`parallel`)."""
 
-    def __init__(self, *, parallel: bool, **book_options: Any) -> None:
+    def __init__(self, *, parallel: bool, visits: VisitPlan | None = None, **book_options: Any) -> None:
         self.pool: ProcessPoolExecutor | None = None
         self.book: Book | None = None
+        self.visits: VisitBook | None = None
         if parallel:
             # One worker: chunks must come from one Book, in order (names and codes are unique across them).
             self.pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=_context(), initializer=_start_worker, initargs=(book_options,)
+                max_workers=1, mp_context=_context(), initializer=_start_worker, initargs=(book_options, visits)
             )
         else:
             self.book = Book(**book_options)
+            self.visits = VisitBook(visits) if visits is not None else None
 
     def chunks(self, customers: int, size: int) -> Iterator[ChunkRows]:
         """The book's chunks of `size` customers (the last one smaller), in order."""
         spans = [(index, start, min(size, customers - start)) for index, start in enumerate(range(0, customers, size))]
         if self.book is not None:
             for span in spans:
-                yield make_chunk(self.book, *span)
+                yield with_visits(make_chunk(self.book, *span), self.visits, span[0])
             return
         assert self.pool is not None
         waiting: deque[Future[ChunkRows]] = deque()

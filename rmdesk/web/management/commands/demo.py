@@ -22,6 +22,12 @@ COUNT_LABELS = {
     "financial_statements": "financial statements",
     "stage_changes": "stage changes",
     "item_ratings": "scorecard ratings",
+    "customer_events": "occasions",
+    "visit_contacts": "customer attendees",
+    "visit_bank_attendees": "bank attendees",
+    "products_presented": "products presented",
+    "other_bank_credits": "other banks' credits",
+    "follow_ups": "follow-ups",
 }
 
 
