@@ -58,10 +58,10 @@ from rmdesk.visits.schemas import (
     VisitPatch,
     VisitStatusOut,
 )
+from rmdesk.visits.views.common import ics_response
 
 router = Router(tags=["visits"])
 FORBIDDEN = {403: ErrorOut}
-ICS_CONTENT_TYPE = "text/calendar; charset=utf-8"
 
 
 def _actor(request: HttpRequest) -> User:
@@ -723,8 +723,4 @@ def visit_ics(request: HttpRequest, visit_id: int) -> HttpResponse:
         .get()
     )
     page = request.build_absolute_uri(reverse("visits:detail", args=[visit.pk]))
-    response = HttpResponse(calendar_of([visit], lambda _visit: page).encode(), content_type=ICS_CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="visit-{visit.pk}.ics"'
-    # Customer names and times: never kept by a shared cache.
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return ics_response(calendar_of([visit], lambda _visit: page), f"visit-{visit.pk}.ics", attachment=True)

@@ -20,18 +20,7 @@ from rmdesk.development.views.service_calls import run_with_message
 from rmdesk.org.models import User
 from rmdesk.visits.feeds import FEED_LIMIT, calendar_of, feed_owner, feed_visits, reset_calendar_feed
 from rmdesk.visits.models import Visit
-from rmdesk.visits.views.common import FEED_TOKEN_SESSION_KEY, visit_or_404
-
-CONTENT_TYPE = "text/calendar; charset=utf-8"
-
-
-def _ics(body: str, filename: str, *, attachment: bool) -> HttpResponse:
-    response = HttpResponse(body.encode("utf-8"), content_type=CONTENT_TYPE)
-    disposition = "attachment" if attachment else "inline"
-    response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
-    # Customer names and times: never kept by a shared cache.
-    response["Cache-Control"] = "private, no-store"
-    return response
+from rmdesk.visits.views.common import FEED_TOKEN_SESSION_KEY, ics_response, visit_or_404
 
 
 def _page_url(request: HttpRequest) -> Callable[[Visit], str]:
@@ -52,13 +41,13 @@ def visit_ics(request: AuthedRequest, pk: int) -> HttpResponse:
         .prefetch_related("bank_attendees", "customer_attendees")
         .get()
     )
-    return _ics(calendar_of([visit], _page_url(request)), f"visit-{visit.pk}.ics", attachment=True)
+    return ics_response(calendar_of([visit], _page_url(request)), f"visit-{visit.pk}.ics", attachment=True)
 
 
 def _feed(request: HttpRequest, user: User) -> HttpResponse:
     visits = feed_visits(user)[:FEED_LIMIT]
     name = _("Visits of %(name)s") % {"name": user.display_name}
-    return _ics(calendar_of(visits, _page_url(request), name=name), "visits.ics", attachment=False)
+    return ics_response(calendar_of(visits, _page_url(request), name=name), "visits.ics", attachment=False)
 
 
 @login_required

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,6 +17,18 @@ from rmdesk.visits.queries import visit_for, visits_for
 
 # Where a new private calendar address waits to be shown once, on the next list page (views/calendar.py).
 FEED_TOKEN_SESSION_KEY = "visits_feed_url"  # noqa: S105 — a session key, not a secret
+
+ICS_CONTENT_TYPE = "text/calendar; charset=utf-8"
+
+
+def ics_response(body: str, filename: str, *, attachment: bool) -> HttpResponse:
+    """An iCalendar file as a response, for the pages and the API alike."""
+    response = HttpResponse(body.encode("utf-8"), content_type=ICS_CONTENT_TYPE)
+    disposition = "attachment" if attachment else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    # Customer names and times: never kept by a shared cache.
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def visit_or_404(user: User, pk: int, action: Action = Action.VIEW) -> Visit:
