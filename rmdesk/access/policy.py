@@ -23,6 +23,10 @@ class Action(StrEnum):
     # See the unassigned prospects of a pool (公海) and claim one: an RM's pools are those of their own unit and the
     # units above it; a lead's or head's, those of their subtree.
     CLAIM = "claim"
+    # Confirm a loan's five-category classification (risk officers).
+    CLASSIFY = "classify"
+    # Enter a repayment received outside the core system's daily file (operations officers).
+    POST_REPAYMENT = "post_repayment"
 
 
 _WRITE = {Action.VIEW, Action.CREATE, Action.CHANGE, Action.REVEAL, Action.EXPORT, Action.CLAIM}
@@ -32,7 +36,9 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     Role.TEAM_LEAD: frozenset(_WRITE),
     Role.BRANCH_HEAD: frozenset(_WRITE),
     # Risk officers are read-only but must be able to call a key person about a risk.
-    Role.RISK_OFFICER: frozenset({Action.VIEW, Action.REVEAL, Action.EXPORT}),
+    Role.RISK_OFFICER: frozenset({Action.VIEW, Action.REVEAL, Action.EXPORT, Action.CLASSIFY}),
+    # Operations officers post repayments for the loans of their unit's subtree and see them; nothing else.
+    Role.OPERATIONS_OFFICER: frozenset({Action.VIEW, Action.POST_REPAYMENT}),
     Role.AUDITOR: frozenset({Action.VIEW, Action.EXPORT}),
     # Department officers see what their department's requests touch (service desk, later); for now nothing.
     Role.DEPARTMENT_OFFICER: frozenset(),
@@ -77,7 +83,7 @@ def scope_for(user: Any, action: Action | str) -> Scope:
         if action == Action.CLAIM:
             return Scope(pool_units=_unit_and_above(user)) if user.unit_id is not None else NOTHING
         return Scope(rm_id=user.pk)
-    if role in (Role.TEAM_LEAD, Role.BRANCH_HEAD):
+    if role in (Role.TEAM_LEAD, Role.BRANCH_HEAD, Role.OPERATIONS_OFFICER):
         if user.unit_id is None:
             return NOTHING
         return Scope(unit_path=user.unit.path)

@@ -17,7 +17,9 @@ from rmdesk.core.api import django_error_fields, error_response, request_error_f
 from rmdesk.core.errors import DomainError
 from rmdesk.customers.api import router as customers_router
 from rmdesk.development.api import router as development_router
+from rmdesk.loans.api import router as loans_router
 from rmdesk.org.services import authenticate_token
+from rmdesk.postloan.api import router as postloan_router
 from rmdesk.visits.api import router as visits_router
 
 logger = logging.getLogger("rmdesk.api")
@@ -43,6 +45,8 @@ api = NinjaAPI(
 api.add_router("/", customers_router)
 api.add_router("/", development_router)
 api.add_router("/", visits_router)
+api.add_router("/", loans_router)
+api.add_router("/", postloan_router)
 
 
 @api.exception_handler(DomainError)

@@ -47,6 +47,41 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_order(name: str, default: list[str]) -> list[str]:
+    """Read a comma-separated ordering of exactly the names in `default` (each once, any order)."""
+    order = env_list(name, default)
+    if sorted(order) != sorted(default):
+        raise ImproperlyConfigured(
+            f"{name}={os.environ.get(name)!r} must list each of {', '.join(default)} exactly once, in the order wanted."
+        )
+    return order
+
+
+def env_int_list(name: str, default: list[int], *, minimum: int = 0) -> list[int]:
+    """Read a comma-separated list of whole numbers, each no smaller than `minimum`."""
+    values = []
+    for item in env_list(name, [str(value) for value in default]):
+        try:
+            value = int(item)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}={os.environ.get(name)!r}: {item!r} is not a whole number.") from None
+        if value < minimum:
+            raise ImproperlyConfigured(f"{name}={os.environ.get(name)!r}: {value} must be at least {minimum}.")
+        values.append(value)
+    return values
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """Read one of a fixed set of words."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name}={raw!r} must be one of {', '.join(choices)}.")
+    return value
+
+
 def data_dir() -> Path:
     """The directory that holds the SQLite database, uploaded documents and the generated secret key."""
     path = Path(os.environ.get("RMDESK_DATA_DIR") or "var").expanduser().resolve()

@@ -45,6 +45,9 @@ INSTALLED_APPS = [
     "rmdesk.tasks",
     "rmdesk.development",
     "rmdesk.visits",
+    "rmdesk.loans",
+    "rmdesk.postloan",
+    "rmdesk.batch",
     "rmdesk.web",
 ]
 
@@ -199,3 +202,30 @@ LOGGING = {
 # days ahead.
 VISIT_ANNIVERSARY_YEARS = env.env_int("RMDESK_VISIT_ANNIVERSARY_YEARS", 5, minimum=1)
 VISIT_ANNIVERSARY_LEAD_DAYS = env.env_int("RMDESK_VISIT_ANNIVERSARY_LEAD_DAYS", 14, minimum=0)
+
+# Due dates on a non-working day (domain.md §5): "next_working_day" rolls them to the next working day by
+# chinese-calendar's holidays and adjusted working days (weekends only beyond the years it covers); "none" keeps them.
+DUE_DATE_ROLL = env.env_choice("RMDESK_DUE_DATE_ROLL", "next_working_day", ("next_working_day", "none"))
+
+# Loans (issue 6): the order in which a repayment pays an instalment's components, oldest instalment first
+# (domain.md §5; default fees → penalty → compound → interest → principal). Checked here, at start-up.
+REPAYMENT_ALLOCATION_ORDER = env.env_order(
+    "RMDESK_REPAYMENT_ALLOCATION_ORDER", ["fee", "penalty", "compound", "interest", "principal"]
+)
+
+# Five-category classification 五级分类 proposed from days past due (domain.md §5): overdue more than these days is at
+# least 次级 (substandard), 可疑 (doubtful), 损失 (loss); any overdue at least 关注 (special mention).
+CLASSIFY_SUBSTANDARD_DAYS = env.env_int("RMDESK_CLASSIFY_SUBSTANDARD_DAYS", 90, minimum=1)
+CLASSIFY_DOUBTFUL_DAYS = env.env_int("RMDESK_CLASSIFY_DOUBTFUL_DAYS", 270, minimum=1)
+CLASSIFY_LOSS_DAYS = env.env_int("RMDESK_CLASSIFY_LOSS_DAYS", 360, minimum=1)
+if not CLASSIFY_SUBSTANDARD_DAYS < CLASSIFY_DOUBTFUL_DAYS < CLASSIFY_LOSS_DAYS:
+    raise env.ImproperlyConfigured(
+        "RMDESK_CLASSIFY_SUBSTANDARD_DAYS < RMDESK_CLASSIFY_DOUBTFUL_DAYS < RMDESK_CLASSIFY_LOSS_DAYS must hold."
+    )
+
+# Penalty interest 罚息 on overdue principal at the contract rate raised by this percentage (domain.md §5: 30–50,
+# default 50), and compound interest 复利 on overdue interest at the same penalty rate unless a bank turns it off.
+PENALTY_UPLIFT_PCT = env.env_int("RMDESK_PENALTY_UPLIFT_PCT", 50, minimum=0)
+COMPOUND_ON_OVERDUE_INTEREST = env.env_bool("RMDESK_COMPOUND_ON_OVERDUE_INTEREST", True)
+# The end-of-day batch reminds the primary RM of an instalment this many days before it falls due.
+DUE_REMINDER_DAYS = env.env_int_list("RMDESK_DUE_REMINDER_DAYS", [7, 3, 1], minimum=1)

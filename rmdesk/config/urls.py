@@ -13,5 +13,6 @@ urlpatterns = [
     path("tasks/", include("rmdesk.tasks.urls")),
     path("development/", include("rmdesk.development.urls")),
     path("visits/", include("rmdesk.visits.urls")),
+    path("loans/", include("rmdesk.postloan.urls")),
     path("", include("rmdesk.web.urls")),
 ]

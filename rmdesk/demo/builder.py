@@ -2,11 +2,12 @@
 
 The same seed gives the same rows: only timestamps and the dates of tasks, of customer development
 (relative to today, so the RM's "today" list is never empty and the pipeline's history ends yesterday) and of
-visits (two years of them ending today, the next ones planned ahead) differ between two loads. The org and the
-staff grow with the book (org.py); customers and everything that hangs off them, quick-search rows and visits
-included, are made a chunk at a time (customers.py, links.py, prospects.py, visits.py; pipeline.py, in a second
-process for a big bank) and written past the ORM (writer.py), all in one transaction with a single `demo.load`
-audit event recording the load.
+visits (two years of them ending today, the next ones planned ahead) and loans (as of yesterday's end of day;
+`rmdesk demo` then runs today's end-of-day batch) differ between two loads. The org and the staff grow with the book
+(org.py); customers and everything that hangs off them, quick-search rows, visits and loans included, are made a
+chunk at a time (customers.py, links.py, prospects.py, visits.py, loans.py; pipeline.py, in a second process for a
+big bank) and written past the ORM (writer.py), all in one transaction with a single `demo.load` audit event
+recording the load.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from rmdesk.audit.services import record
+from rmdesk.core.workdays import add_working_days
 from rmdesk.customers.models import (
     Customer,
     CustomerCoRM,
@@ -33,8 +35,25 @@ from rmdesk.customers.models import (
 )
 from rmdesk.customers.search import GRAM_COLUMNS, KEY_COLUMNS
 from rmdesk.demo import pipeline
+from rmdesk.demo.columns import ColumnTable
 from rmdesk.demo.customers import CO_RM_FIELDS, CUSTOMER_FIELDS, KEY_PERSON_FIELDS, STATEMENT_FIELDS, TASK_FIELDS
 from rmdesk.demo.links import RELATIONSHIP_FIELDS
+from rmdesk.demo.loans import (
+    ALLOCATION_FIELDS,
+    COLLECTION_FIELDS,
+    CONTRACT_FIELDS,
+    DECISION_FIELDS,
+    DRAWDOWN_FIELDS,
+    GUARANTOR_FIELDS,
+    INSTALMENT_FIELDS,
+    INSTALMENTS,
+    REPAYMENT_FIELDS,
+    SEGMENT_FIELDS,
+    SNAPSHOT_FIELDS,
+    SNAPSHOTS,
+    plan_loans,
+    record_last_end_of_day,
+)
 from rmdesk.demo.org import (
     DEMO_PASSWORD,
     DEMO_USERS,
@@ -73,9 +92,18 @@ from rmdesk.demo.writer import BulkWriter, DemoBankError, Row
 from rmdesk.development.choices import ClaimStatus
 from rmdesk.development.models import Claim, ItemRating, PoolRule, Prospect, StageChange
 from rmdesk.development.pool import CLAIM_SOURCE, DECISION_DAYS, deciders
-from rmdesk.development.workdays import add_working_days
+from rmdesk.loans.models import (
+    AccrualSegment,
+    Drawdown,
+    Instalment,
+    LoanContract,
+    LoanGuarantor,
+    Repayment,
+    RepaymentAllocation,
+)
 from rmdesk.org.choices import Role
 from rmdesk.org.models import OrgUnit, User
+from rmdesk.postloan.models import ClassificationDecision, ClassificationSnapshot, CollectionLog
 from rmdesk.tasks.choices import Priority, TaskKind, TaskStatus
 from rmdesk.tasks.models import Task
 from rmdesk.visits.cadence import cadence_intervals
@@ -140,6 +168,15 @@ class DemoSummary:
     products_presented: int
     other_bank_credits: int
     follow_ups: int
+    loans: int
+    loan_guarantors: int
+    instalments: int
+    accrual_segments: int
+    repayments: int
+    repayment_allocations: int
+    collection_logs: int
+    classification_decisions: int
+    classification_snapshots: int
     tasks: int
 
     def as_dict(self) -> dict[str, int]:
@@ -212,25 +249,38 @@ def _load(writer: BulkWriter, *, customers: int, seed: int, report: Progress) ->
         first_event_id=writer.next_id(CustomerEvent),
         stamp=book_options["stamp"],
     )
+    loans = plan_loans(
+        seed=seed,
+        today=today,
+        rms=rms,
+        risk_officer=next(user.pk for user in users if user.role == Role.RISK_OFFICER),
+        stamp=book_options["stamp"],
+        text_times=writer.connection.vendor == "sqlite",
+        first_ids=[writer.next_id(model) for model in (LoanContract, Drawdown, Instalment, Repayment, CollectionLog)],
+    )
 
     def indexes_built(built: int, total: int) -> None:
         report("indexes", built, total, writer.rows)
 
     report("customers", 0, customers, writer.rows)
-    with BookMaker(parallel=customers >= pipeline.PARALLEL_FROM, visits=visits, **book_options) as maker:
+    with BookMaker(parallel=customers >= pipeline.PARALLEL_FROM, visits=visits, loans=loans, **book_options) as maker:
         with writer.indexes_built_after(tables.models, progress=indexes_built):
             done = 0
             for chunk in maker.chunks(customers, CHUNK_SIZE):
                 done += tables.write(chunk)
                 report("customers", done, customers, writer.rows)
+            tables.drop_temporary()
         tasks = maker.tasks(today)
-    writer.reset_sequences(Customer, Relationship, Prospect, Visit, CustomerEvent)
+    writer.reset_sequences(Customer, Relationship, Prospect, Visit, CustomerEvent, LoanContract, Drawdown, Instalment,
+                           Repayment, CollectionLog)  # fmt: skip
     tasks += _claim_decisions(today, writer.datetime(timezone.now()))
     tasks += tables.visit_tasks
+    tasks += tables.loan_tasks
     writer.write(writer.table(Task, TASK_FIELDS), tasks)
     people = _visit_people(writer, tables.contacts, tables.showcase, today)
     tasks_made = len(tasks) + people["follow_ups"]
     report("tasks", tasks_made, tasks_made, writer.rows)
+    record_last_end_of_day(loans.as_of)
     return DemoSummary(
         org_units=len(units), users=len(users), customers=customers, tasks=tasks_made, **tables.counts, **people
     )
@@ -332,16 +382,34 @@ class _ChunkTables:
         self.proposals = writer.table(Proposal, PROPOSAL_FIELDS)
         self.products = writer.table(ProductPresented, PRODUCT_FIELDS)
         self.other_banks = writer.table(OtherBankCredit, OTHER_BANK_FIELDS)
+        self.contracts = writer.table(LoanContract, CONTRACT_FIELDS)
+        self.guarantors = writer.table(LoanGuarantor, GUARANTOR_FIELDS)
+        self.drawdowns = writer.table(Drawdown, DRAWDOWN_FIELDS)
+        self.instalment_columns = ColumnTable(writer, INSTALMENTS)
+        self.instalments = writer.table(Instalment, INSTALMENT_FIELDS)
+        self.segments = writer.table(AccrualSegment, SEGMENT_FIELDS)
+        self.repayments = writer.table(Repayment, REPAYMENT_FIELDS)
+        self.allocations = writer.table(RepaymentAllocation, ALLOCATION_FIELDS)
+        self.collection_logs = writer.table(CollectionLog, COLLECTION_FIELDS)
+        self.decisions = writer.table(ClassificationDecision, DECISION_FIELDS)
+        self.snapshot_columns = ColumnTable(writer, SNAPSHOTS)
+        self.snapshots = writer.table(ClassificationSnapshot, SNAPSHOT_FIELDS)
         self.tables = (self.customers, self.co_rms, self.key_persons, self.statements, self.relationships,
                        self.prospects, self.stage_changes, self.claims, self.ratings, self.grams,
                        self.keys, self.events, self.visits, self.proposals, self.products,
-                       self.other_banks)  # fmt: skip
+                       self.other_banks, self.contracts, self.guarantors, self.drawdowns, self.instalments,
+                       self.segments, self.repayments, self.allocations, self.collection_logs, self.decisions,
+                       self.snapshots)  # fmt: skip
         self.models = [table.model for table in self.tables]
         self.counts = dict.fromkeys(("co_rms", "key_persons", "financial_statements", "relationships", "prospects",
                                      "stage_changes", "claims", "item_ratings", "customer_events", "visits",
-                                     "proposals", "products_presented", "other_bank_credits"), 0)  # fmt: skip
+                                     "proposals", "products_presented", "other_bank_credits", "loans",
+                                     "loan_guarantors", "instalments", "accrual_segments", "repayments",
+                                     "repayment_allocations", "collection_logs", "classification_decisions",
+                                     "classification_snapshots"), 0)  # fmt: skip
         # Written after the chunks: visit tasks with the others, attendees once key persons have their ids.
         self.visit_tasks: list[Row] = []
+        self.loan_tasks: list[Row] = []
         self.contacts: list[Contact] = []
         self.showcase: list[Showcase] = []
 
@@ -364,7 +432,21 @@ class _ChunkTables:
         self.writer.write(self.proposals, visits.proposals)
         self.writer.write(self.products, visits.products)
         self.writer.write(self.other_banks, visits.other_banks)
+        loans = chunk.loans
+        self.writer.write(self.contracts, loans.contracts)
+        self.writer.write(self.guarantors, loans.guarantors)
+        self.writer.write(self.drawdowns, loans.drawdowns)
+        self.instalment_columns.write(loans.instalment_columns)
+        self.writer.write(self.instalments, loans.full_instalments)
+        self.writer.write(self.segments, loans.segments)
+        self.writer.write(self.repayments, loans.repayments)
+        self.writer.write(self.allocations, loans.allocations)
+        self.writer.write(self.collection_logs, loans.collection_logs)
+        self.writer.write(self.decisions, loans.decisions)
+        self.snapshot_columns.write(loans.snapshot_columns)
+        self.writer.write(self.snapshots, loans.snapshots)
         self.visit_tasks += visits.tasks
+        self.loan_tasks += loans.tasks
         self.contacts += visits.contacts
         self.showcase += visits.showcase
         for name, rows in (("co_rms", chunk.co_rms), ("key_persons", chunk.key_persons),
@@ -373,6 +455,17 @@ class _ChunkTables:
                            ("claims", chunk.claims), ("item_ratings", chunk.ratings),
                            ("customer_events", visits.events), ("visits", visits.visits),
                            ("proposals", visits.proposals), ("products_presented", visits.products),
-                           ("other_bank_credits", visits.other_banks)):  # fmt: skip
+                           ("other_bank_credits", visits.other_banks), ("loans", loans.contracts),
+                           ("loan_guarantors", loans.guarantors), ("accrual_segments", loans.segments),
+                           ("repayments", loans.repayments), ("repayment_allocations", loans.allocations),
+                           ("collection_logs", loans.collection_logs),
+                           ("classification_decisions", loans.decisions)):  # fmt: skip
             self.counts[name] += len(rows)
+        self.counts["instalments"] += loans.instalment_count
+        self.counts["classification_snapshots"] += loans.snapshot_count
         return len(chunk.customers)
+
+    def drop_temporary(self) -> None:
+        """The temporary tables integer columns went through."""
+        self.instalment_columns.drop()
+        self.snapshot_columns.drop()

@@ -23,6 +23,7 @@ from typing import Any
 
 from rmdesk.customers.search import Searchable, bulk_search_rows
 from rmdesk.demo.customers import CUSTOMER_FIELDS, Book
+from rmdesk.demo.loans import LoanBook, LoanChunk, LoanPlan
 from rmdesk.demo.visits import VisitBook, VisitChunk, VisitPlan
 from rmdesk.demo.writer import Row
 
@@ -51,6 +52,7 @@ class ChunkRows:
     grams: list[Row]  # rmdesk.customers.search.GRAM_COLUMNS
     keys: list[Row]  # KEY_COLUMNS
     visits: VisitChunk = field(default_factory=VisitChunk)  # rmdesk.demo.visits: its current customers' visits
+    loans: LoanChunk = field(default_factory=LoanChunk)  # rmdesk.demo.loans: its current customers' loans
 
 
 def make_chunk(book: Book, index: int, start: int, count: int) -> ChunkRows:
@@ -75,10 +77,13 @@ def make_chunk(book: Book, index: int, start: int, count: int) -> ChunkRows:
     )
 
 
-def with_visits(rows: ChunkRows, visits: VisitBook | None, index: int) -> ChunkRows:
-    """The chunk with its customers' visits, made from its rows (the visit book numbers them across chunks)."""
+def with_visits(rows: ChunkRows, visits: VisitBook | None, index: int, loans: LoanBook | None = None) -> ChunkRows:
+    """The chunk with its customers' visits and loans, made from its rows (the visit and loan books number them
+    across chunks)."""
     if visits is not None:
         rows.visits = visits.chunk(index, rows.customers, rows.co_rms, rows.prospects)
+    if loans is not None:
+        rows.loans = loans.chunk(index, rows.customers, rows.relationships, rows.key_persons)
     return rows
 
 
@@ -86,17 +91,19 @@ def with_visits(rows: ChunkRows, visits: VisitBook | None, index: int) -> ChunkR
 
 _worker_book: Book | None = None
 _worker_visits: VisitBook | None = None
+_worker_loans: LoanBook | None = None
 
 
-def _start_worker(book_options: dict[str, Any], visits: VisitPlan | None) -> None:
-    global _worker_book, _worker_visits  # the worker process's one book, kept from call to call
+def _start_worker(book_options: dict[str, Any], visits: VisitPlan | None, loans: LoanPlan | None = None) -> None:
+    global _worker_book, _worker_visits, _worker_loans  # the worker process's one book, kept from call to call
     _worker_book = Book(**book_options)
     _worker_visits = VisitBook(visits) if visits is not None else None
+    _worker_loans = LoanBook(loans) if loans is not None else None
 
 
 def _worker_chunk(index: int, start: int, count: int) -> ChunkRows:
     assert _worker_book is not None
-    return with_visits(make_chunk(_worker_book, index, start, count), _worker_visits, index)
+    return with_visits(make_chunk(_worker_book, index, start, count), _worker_visits, index, _worker_loans)
 
 
 def _worker_tasks(today: date) -> list[Row]:
@@ -115,25 +122,32 @@ def _context() -> multiprocessing.context.BaseContext:
 class BookMaker:
     """Makes the chunks of one Book in order, in line or in a worker process (`parallel`)."""
 
-    def __init__(self, *, parallel: bool, visits: VisitPlan | None = None, **book_options: Any) -> None:
+    def __init__(
+        self, *, parallel: bool, visits: VisitPlan | None = None, loans: LoanPlan | None = None, **book_options: Any
+    ) -> None:
         self.pool: ProcessPoolExecutor | None = None
         self.book: Book | None = None
         self.visits: VisitBook | None = None
+        self.loans: LoanBook | None = None
         if parallel:
             # One worker: chunks must come from one Book, in order (names and codes are unique across them).
             self.pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=_context(), initializer=_start_worker, initargs=(book_options, visits)
+                max_workers=1,
+                mp_context=_context(),
+                initializer=_start_worker,
+                initargs=(book_options, visits, loans),
             )
         else:
             self.book = Book(**book_options)
             self.visits = VisitBook(visits) if visits is not None else None
+            self.loans = LoanBook(loans) if loans is not None else None
 
     def chunks(self, customers: int, size: int) -> Iterator[ChunkRows]:
         """The book's chunks of `size` customers (the last one smaller), in order."""
         spans = [(index, start, min(size, customers - start)) for index, start in enumerate(range(0, customers, size))]
         if self.book is not None:
             for span in spans:
-                yield with_visits(make_chunk(self.book, *span), self.visits, span[0])
+                yield with_visits(make_chunk(self.book, *span), self.visits, span[0], self.loans)
             return
         assert self.pool is not None
         waiting: deque[Future[ChunkRows]] = deque()

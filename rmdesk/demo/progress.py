@@ -13,6 +13,7 @@ STAGES = {
     "tasks": "tasks",
     "commit": "commit",
     "scores": "target scores",
+    "eod": "end-of-day batch",
 }
 PREFIX = "Loading the demo bank:"
 BAR_WIDTH = 24

@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from rmdesk.core.workdays import add_working_days
 from rmdesk.customers.choices import LifecycleStatus
 from rmdesk.demo.vocabulary import (
     DROP_REASONS,
@@ -40,7 +41,6 @@ from rmdesk.demo.vocabulary import (
 from rmdesk.demo.writer import Row
 from rmdesk.development.choices import OPEN_STAGES, ClaimStatus, RatingOrigin, Stage
 from rmdesk.development.pool import PROSPECT_SOURCE
-from rmdesk.development.workdays import add_working_days
 from rmdesk.tasks.choices import Priority, TaskKind, TaskStatus
 
 if TYPE_CHECKING:

@@ -30,6 +30,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+from rmdesk.core.workdays import is_working_day
 from rmdesk.customers.choices import KeyPersonRole, LifecycleStatus, Tier
 from rmdesk.demo.customers import CUSTOMER_FIELDS
 from rmdesk.demo.org import Rm
@@ -82,7 +83,6 @@ from rmdesk.demo.visit_words import (
 )
 from rmdesk.demo.vocabulary import pick, skewed
 from rmdesk.demo.writer import Row
-from rmdesk.development.workdays import is_working_day
 from rmdesk.tasks.choices import Priority, TaskKind, TaskStatus
 from rmdesk.visits.choices import CheckinStatus, EventOrigin, ProposalResponse, VisitMode, VisitPurpose, VisitStatus
 from rmdesk.visits.services import EVENT_SOURCE, VISIT_SOURCE

@@ -21,13 +21,13 @@ from django.utils.translation import gettext as _
 from rmdesk.access.policy import Action, scope_for
 from rmdesk.audit.services import record
 from rmdesk.core.errors import ConflictError, NotFoundError
+from rmdesk.core.workdays import add_working_days
 from rmdesk.customers import search_index
 from rmdesk.customers.assignment import assignable_rms as subtree_rms
 from rmdesk.customers.models import POOL_STATUSES, Customer, CustomerCoRM
 from rmdesk.development.choices import OPEN_STAGES, ClaimStatus, Stage
 from rmdesk.development.lookups import prospect_to_change
 from rmdesk.development.models import Claim, PoolRule, Prospect
-from rmdesk.development.workdays import add_working_days
 from rmdesk.org.choices import Role
 from rmdesk.org.models import OrgUnit, User
 from rmdesk.tasks.choices import Priority, TaskKind, TaskStatus

@@ -18,6 +18,7 @@ class Role(models.TextChoices):
     BRANCH_HEAD = "branch_head", _("Branch head")
     RISK_OFFICER = "risk_officer", _("Risk officer")
     DEPARTMENT_OFFICER = "department_officer", _("Department officer")
+    OPERATIONS_OFFICER = "operations_officer", _("Operations officer")
     AUDITOR = "auditor", _("Auditor")
     ADMINISTRATOR = "administrator", _("Administrator")
 

@@ -18,6 +18,10 @@ class TaskKind(models.TextChoices):
     VISIT = "visit", _("Visit a customer")
     VISIT_DUE = "visit_due", _("Visit due by cadence")
     VISIT_OCCASION = "visit_occasion", _("Visit on an occasion")
+    # Loans: an instalment falling due (7, 3 and 1 days ahead), a loan newly overdue, a promise to pay that was broken.
+    INSTALMENT_DUE = "instalment_due", _("Instalment falling due")
+    LOAN_OVERDUE = "loan_overdue", _("Loan overdue")
+    PROMISE_BROKEN = "promise_broken", _("Promise to pay broken")
     OTHER = "other", _("Other")
 
 

@@ -14,12 +14,12 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from rmdesk.core.workdays import is_working_day
 from rmdesk.customers.choices import KeyPersonRole, LifecycleStatus, Tier
 from rmdesk.customers.models import Customer
 from rmdesk.demo import builder, pipeline
 from rmdesk.demo.builder import DemoSummary, build_demo_bank
 from rmdesk.demo.visits import GAPS, HISTORY_DAYS
-from rmdesk.development.workdays import is_working_day
 from rmdesk.org.models import User
 from rmdesk.tasks.choices import TaskKind, TaskStatus
 from rmdesk.tasks.models import Task

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from rmdesk.audit.models import AuditEvent
 from rmdesk.core.errors import ConflictError, NotFoundError
+from rmdesk.core.workdays import add_working_days, is_working_day
 from rmdesk.customers import services as customer_services
 from rmdesk.customers.models import Customer, CustomerCoRM
 from rmdesk.development.choices import ClaimStatus, Stage
@@ -29,7 +30,6 @@ from rmdesk.development.pool import (
     take_from_pool,
     withdraw_claim,
 )
-from rmdesk.development.workdays import add_working_days, is_working_day
 from rmdesk.tasks.choices import TaskKind, TaskStatus
 from rmdesk.tasks.models import Notice, Task
 from tests.development.test_prospects import new_prospect

@@ -9,9 +9,12 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
+from rmdesk.batch.runner import EodError
 from rmdesk.customers.models import Customer
 from rmdesk.demo.builder import DEFAULT_SEED, DEMO_PASSWORD, DEMO_USERS, DemoBankError, build_demo_bank
+from rmdesk.demo.loans import run_end_of_day
 from rmdesk.demo.progress import ProgressBar
 from rmdesk.development.scoring import rescore_all
 
@@ -28,6 +31,12 @@ COUNT_LABELS = {
     "products_presented": "products presented",
     "other_bank_credits": "other banks' credits",
     "follow_ups": "follow-ups",
+    "loan_guarantors": "guarantors",
+    "accrual_segments": "penalty accrual segments",
+    "repayment_allocations": "repayment allocations",
+    "collection_logs": "collection calls",
+    "classification_decisions": "classification decisions",
+    "classification_snapshots": "month-end classifications",
 }
 
 
@@ -99,7 +108,10 @@ class Command(BaseCommand):
             summary = build_demo_bank(customers=customers, seed=seed, progress=progress)
             # The prospects' target scores, so the pipeline and pool show them from the first page.
             rescore_all(everything=True, progress=lambda stage, done, total: progress("scores", done, total, 0))
-        except DemoBankError as exc:
+            # Today's end-of-day batch over the loans loaded as of yesterday's: today's dues, penalties, days past
+            # due, proposals and tasks are the batch's own.
+            run_end_of_day(today=timezone.localdate(), report=lambda done, total: progress("eod", done, total, 0))
+        except (DemoBankError, EodError) as exc:
             raise CommandError(f"cannot load the demo bank: {exc}") from None
         finally:
             progress.close()
