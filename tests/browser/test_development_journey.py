@@ -100,8 +100,8 @@ def log_in_through_the_form(page: Page, session: Session, username: str) -> None
 
 
 def open_user_menu(page: Page) -> Locator:
-    page.locator("header .nav-item.dropdown [data-bs-toggle=dropdown]").click()
-    menu = page.locator("header .dropdown-menu")
+    page.locator("#user-menu [data-bs-toggle=dropdown]").click()
+    menu = page.locator("#user-menu .dropdown-menu")
     expect(menu).to_be_visible()
     return menu
 
