@@ -1,6 +1,6 @@
 """The end-of-day runner 日终: the day's jobs in a fixed order, each recorded in the job ledger.
 
-    reprice → due → accrual → standing → classification → reminders → snapshots
+    calendar → reprice → due → accrual → standing → classification → reminders → snapshots
 
 A date runs only when the one before it is complete (`--until` walks the missing dates in order), never in the future.
 A job already done on the date is skipped; `rerun` runs it again, which changes nothing because every job is
@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 
 from rmdesk.batch import ledger
 from rmdesk.loans.models import LoanContract
-from rmdesk.postloan.jobs import accrual, classification, due, reminders, reprice, snapshots, standing
+from rmdesk.postloan.jobs import accrual, calendar, classification, due, reminders, reprice, snapshots, standing
 from rmdesk.postloan.jobs.common import WHOLE_BANK, Counts, CustomerRange
 
 ONE_DAY = timedelta(days=1)
@@ -56,6 +56,7 @@ class Job:
 
 
 JOBS: tuple[Job, ...] = (
+    Job("calendar", calendar, per_customer=True),
     Job("reprice", reprice, per_customer=False),
     Job("due", due, per_customer=True),
     Job("accrual", accrual, per_customer=True),

@@ -16,7 +16,6 @@ from rmdesk.loans.choices import (
     GuaranteeMethod,
     LoanProduct,
     LoanStatus,
-    LprTenor,
     RateKind,
     RepaymentMethod,
     RepricingRule,
@@ -77,14 +76,6 @@ class RepaymentForm(forms.Form):
         help_text=_("The bank's transaction reference: entering it twice posts the repayment once."),
     )
     note = forms.CharField(label=_("Note"), required=False, max_length=200)
-
-
-class LprForm(forms.Form):
-    """A newly published LPR (head office)."""
-
-    tenor = forms.ChoiceField(label=_("Tenor"), choices=LprTenor.choices)
-    published_on = forms.DateField(label=_("Published on"), widget=DATE_INPUT)
-    rate_pct = forms.DecimalField(label=_("Rate (%)"), min_value=0, max_value=36, max_digits=9, decimal_places=6)
 
 
 class ContractForm(forms.Form):

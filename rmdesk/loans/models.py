@@ -279,6 +279,12 @@ class Instalment(models.Model):
             models.Index(fields=["contract", "due_date"], name="instalment_contract_due"),
             # The batch's "what falls due or overdue" and the calendar: unpaid rows by due date.
             models.Index(fields=["due_date", "customer"], name="instalment_unpaid_due", condition=~Q(status="paid")),
+            # The calendar job's provisional due dates (beyond the holiday data): a few rows of millions.
+            models.Index(
+                fields=["scheduled_date", "customer"],
+                name="instalment_provisional",
+                condition=Q(due_date_provisional=True),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -11,7 +11,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from rmdesk.loans.choices import Classification
+from rmdesk.loans.choices import Classification, LprTenor
+from rmdesk.loans.services.checks import Errors, parse_rate
 from rmdesk.postloan.choices import ContactChannel
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -71,3 +72,28 @@ class RepaymentForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {"paid_on": timezone.localdate()})
         super().__init__(*args, **kwargs)
+
+
+class LprPublishForm(forms.Form):
+    """A published LPR as head office enters it (field names are `publish_lpr`'s). The rate is read as the service
+    reads it, so a malformed or out-of-range rate gets the service's own message, together with any other field's."""
+
+    tenor = forms.ChoiceField(label=_("Tenor"), choices=LprTenor.choices)
+    published_on = forms.DateField(label=_("Published on"), widget=DATE_INPUT)
+    rate_pct = forms.CharField(
+        label=_("Rate (%)"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        help_text=_("The annual rate in percent as published, e.g. 3.00."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"tenor": LprTenor.ONE_YEAR, "published_on": timezone.localdate()})
+        super().__init__(*args, **kwargs)
+
+    def clean_rate_pct(self) -> Decimal:
+        errors = Errors()
+        rate = parse_rate(self.cleaned_data["rate_pct"], "rate_pct", errors)
+        if rate is None:
+            raise forms.ValidationError(errors.fields["rate_pct"])
+        return rate

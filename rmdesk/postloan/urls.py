@@ -1,6 +1,6 @@
 from django.urls import path
 
-from rmdesk.postloan.views import calendar, classification, loan, overdue, portfolio, repayment
+from rmdesk.postloan.views import calendar, classification, loan, lpr, overdue, portfolio, repayment
 
 app_name = "postloan"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("overdue/export/", overdue.overdue_export, name="overdue_export"),
     path("classification/", classification.queue_page, name="queue"),
     path("portfolio/", portfolio.portfolio_page, name="portfolio"),
+    path("lpr/", lpr.lpr_page, name="lpr"),
     path("<int:pk>/", loan.detail, name="detail"),
     path("<int:pk>/collection/", loan.log_collection, name="log_collection"),
     path("<int:pk>/classify/", loan.classify, name="classify"),

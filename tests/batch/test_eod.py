@@ -38,7 +38,7 @@ SCHEDULE = [
     (date(2026, 3, 10), "100000.00", "362.50"),
     (date(2026, 4, 10), "100000.00", "290.00"),
 ]
-JOBS = ["reprice", "due", "accrual", "standing", "classification", "reminders", "snapshots"]
+JOBS = ["calendar", "reprice", "due", "accrual", "standing", "classification", "reminders", "snapshots"]
 
 
 @pytest.fixture(autouse=True)
@@ -162,12 +162,12 @@ def test_until_runs_every_missing_date_in_order(bank: Bank) -> None:
     eod("--date", "2026-02-10")
     # when
     output = eod("--until", "2026-02-13")
-    # then: each date's seven jobs, in the fixed order
+    # then: each date's eight jobs, in the fixed order
     assert [(day, job) for day, job, *_ in ledger()] == [
         (FEB_10 + timedelta(days=n), job) for n in range(4) for job in JOBS
     ]
     assert {status for *_, status in ledger()} == {RunStatus.DONE}
-    assert output.splitlines()[0].startswith("2026-02-11 reprice: ")
+    assert output.splitlines()[0].startswith("2026-02-11 calendar: ")
     assert output.splitlines()[-1].startswith("2026-02-13 snapshots: ")
 
 
@@ -212,7 +212,7 @@ def test_each_job_run_is_in_the_ledger_with_its_counts_and_one_audit_event(bank:
     assert [(event.actor_id, event.actor_name, event.changes["job"]) for event in events] == [
         (None, "system", job) for job in JOBS
     ]
-    assert events[2].changes["counts"] == runs.get(job="accrual").counts
+    assert events[JOBS.index("accrual")].changes["counts"] == runs.get(job="accrual").counts
     assert verify().intact
 
 
@@ -286,6 +286,7 @@ def test_a_job_that_fails_halfway_resumes_without_counting_anything_twice(
         "same command again to resume."
     )
     assert [(job, status) for day, job, _, _, status in ledger() if day == date(2026, 3, 13)] == [
+        ("calendar", RunStatus.DONE),
         ("reprice", RunStatus.DONE),
         ("due", RunStatus.DONE),
         ("accrual", RunStatus.FAILED),
@@ -330,10 +331,10 @@ def test_a_run_stopped_between_jobs_resumes_at_the_job_that_did_not_finish(
     with translation.override("en"):
         output = eod("--date", "2026-02-11")
     # then: the jobs done are skipped, the rest run, and the loans are in the state of one clean run
-    assert output.splitlines()[:3] == [
-        f"2026-02-11 {job}: done already, skipped" for job in ("reprice", "due", "accrual")
+    assert output.splitlines()[:4] == [
+        f"2026-02-11 {job}: done already, skipped" for job in ("calendar", "reprice", "due", "accrual")
     ]
-    assert output.splitlines()[3].startswith("2026-02-11 standing: contracts 3, changed 3")
+    assert output.splitlines()[4].startswith("2026-02-11 standing: contracts 3, changed 3")
     assert everything()["instalments"] == half["instalments"]
     for loan in loans:
         loan.refresh_from_db()
@@ -344,7 +345,7 @@ def test_a_job_left_running_by_a_killed_process_runs_again(bank: Bank) -> None:
     # given: a process killed inside the accrual of 02-11 left its row running (nothing of it committed)
     loans = three_overdue_loans(bank)
     eod("--date", "2026-02-10")
-    for job in ("reprice", "due"):
+    for job in ("calendar", "reprice", "due"):
         runner.run_range(date(2026, 2, 11), job, CustomerRange())
     JobRun.objects.create(business_date=date(2026, 2, 11), job="accrual", started_at=timezone.now())
     # when
@@ -370,8 +371,10 @@ def test_workers_split_the_jobs_by_customer_ranges_one_ledger_row_each(
     customers = sorted(loan.customer_id for loan in loans)
     day = [(job, first, last) for on, job, first, last, _ in ledger() if on == date(2026, 3, 13)]
     split = [(1, customers[1] - 1), (customers[1], runner.LAST_CUSTOMER_ID)]
-    assert day == [("reprice", 0, 0)] + [
-        row for job in JOBS[1:] for row in [(job, 0, 0), (job, *split[0]), (job, *split[1])]
+    assert day == [
+        row
+        for job in JOBS
+        for row in ([(job, 0, 0)] if job == "reprice" else [(job, 0, 0), (job, *split[0]), (job, *split[1])])
     ]
     assert {status for *_, status in ledger()} == {RunStatus.DONE}
     # and the figures are a single process's

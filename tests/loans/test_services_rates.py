@@ -117,6 +117,20 @@ def test_an_lpr_published_twice_on_one_day_is_a_field_error(bank: Bank, ho_lead:
     assert refused.value.message_dict == {"published_on": ["The 1-year LPR of 2025-05-20 is already in the table."]}
 
 
+def test_an_lpr_published_by_two_people_at_once_is_a_field_error_for_the_second(
+    bank: Bank, ho_lead: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given the other publication committed between the check and the insert: the check sees nothing
+    monkeypatch.setattr(services.lpr.LprRate.objects, "filter", lambda **_: LprRate.objects.none())
+    count = LprRate.objects.count()
+    # when / then: the unique constraint decides, and it is the same message, not a 500
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
+        services.publish_lpr(actor=ho_lead, tenor="1y", published_on=date(2025, 5, 20), rate_pct="3.10")
+    assert refused.value.message_dict == {"published_on": ["The 1-year LPR of 2025-05-20 is already in the table."]}
+    assert LprRate.objects.count() == count
+    assert not AuditEvent.objects.filter(action="loans.lpr_publish").exists()
+
+
 def test_a_bad_lpr_is_refused_field_by_field(bank: Bank, ho_lead: User) -> None:
     tomorrow = timezone.localdate().replace(day=1) + (date(2000, 2, 1) - date(2000, 1, 1))
     with translation.override("en"), pytest.raises(ValidationError) as refused:

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -60,14 +60,16 @@ def publish_lpr(*, actor: User | None, tenor: str, published_on: date, rate_pct:
     elif published_on > today():
         errors.add("published_on", _("An LPR is entered once published: the date cannot be in the future."))
     elif "tenor" not in errors and LprRate.objects.filter(tenor=tenor, published_on=published_on).exists():
-        errors.add(
-            "published_on",
-            _("The %(tenor)s of %(date)s is already in the table.")
-            % {"tenor": LprTenor(tenor).label, "date": published_on.isoformat()},
-        )
+        errors.add("published_on", _already_published(tenor, published_on))
     errors.raise_any()
     assert rate is not None
-    lpr = LprRate.objects.create(tenor=tenor, published_on=published_on, rate_pct=rate, created_by=actor)
+    try:
+        with transaction.atomic():  # the same tenor and date published by someone else at this moment
+            lpr = LprRate.objects.create(tenor=tenor, published_on=published_on, rate_pct=rate, created_by=actor)
+    except IntegrityError:
+        errors.add("published_on", _already_published(tenor, published_on))
+        errors.raise_any()
+        raise
     record(
         actor=actor,
         action="loans.lpr_publish",
@@ -75,3 +77,10 @@ def publish_lpr(*, actor: User | None, tenor: str, published_on: date, rate_pct:
         changes={"tenor": tenor, "published_on": published_on, "rate_pct": rate},
     )
     return lpr
+
+
+def _already_published(tenor: str, published_on: date) -> str:
+    return _("The %(tenor)s of %(date)s is already in the table.") % {
+        "tenor": LprTenor(tenor).label,
+        "date": published_on.isoformat(),
+    }

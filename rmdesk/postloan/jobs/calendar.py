@@ -1,0 +1,63 @@
+"""Recompute the provisional due dates once the holiday data covers them.
+
+A due date beyond the years chinese-calendar covers rolls over weekends only and is marked provisional
+(loans/schedule.py). The State Council publishes a year's holidays late in the year before; when a chinese-calendar
+release with them is installed, this job — the first of each end-of-day — rolls every unpaid, not yet due, provisional
+instalment again from its scheduled date with the bank's calendar, clears the mark where the new data covers it, and
+recomputes the contract's next due date. Amounts never change: interest runs to the scheduled date, not the due date.
+
+Only rows still to fall due move (due date after the business date): a date the batch has already marked due or
+overdue stays as it was. A new date falling on or before the business date — holiday data installed too late to
+matter — is set to the business date itself, so nothing becomes overdue retroactively. A second run finds no
+provisional row the data covers and changes nothing. Core-fed schedules are never provisional: the core's dates stand.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+from django.db import transaction
+
+from rmdesk.loans.due_dates import bank_calendar
+from rmdesk.loans.models import Instalment
+from rmdesk.loans.state import refresh_contract_state
+from rmdesk.postloan.jobs.common import UNPAID, Counts, CustomerRange, chunks
+
+
+def run(*, on: date, customers: CustomerRange) -> Counts:
+    """Re-roll the range's provisional due dates the calendar now covers; counts the rows read, moved and confirmed
+    (no longer provisional) and the contracts touched."""
+    counts = {"provisional": 0, "moved": 0, "confirmed": 0, "contracts": 0}
+    calendar = bank_calendar()
+    if calendar is None or calendar.covered_ordinals is None:
+        return counts  # due dates do not roll, or roll over weekends only: nothing is ever covered
+    last_covered = date.fromordinal(calendar.covered_ordinals[1])
+    # The partial index on provisional rows: the few thousand beyond the holiday data, never the millions of others.
+    rows = list(
+        Instalment.objects.filter(
+            UNPAID, customers.q(), due_date_provisional=True, due_date__gt=on, scheduled_date__lte=last_covered
+        )
+        .order_by("pk")
+        .values_list("pk", "contract_id", "scheduled_date", "due_date")
+    )
+    counts["provisional"] = len(rows)
+    # (new due date, still provisional) → instalment ids: one UPDATE per date, as the due job writes.
+    changes: dict[tuple[date, bool], list[int]] = defaultdict(list)
+    contracts: set[int] = set()
+    for pk, contract_id, scheduled, due in rows:
+        rolled = max(calendar.roll_forward(scheduled), on)
+        provisional = not calendar.covers(rolled)
+        if provisional and rolled == due:
+            continue  # rolls out of the data again (scheduled on 31 December): unchanged until the next release
+        changes[(rolled, provisional)].append(pk)
+        contracts.add(contract_id)
+        counts["moved"] += rolled != due
+        counts["confirmed"] += not provisional
+    with transaction.atomic():
+        for (rolled, provisional), pks in changes.items():
+            for chunk in chunks(pks):
+                Instalment.objects.filter(pk__in=chunk).update(due_date=rolled, due_date_provisional=provisional)
+        refresh_contract_state(contracts, on)
+    counts["contracts"] = len(contracts)
+    return counts
