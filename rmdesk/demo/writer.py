@@ -200,10 +200,14 @@ class BulkWriter:
             return list(cursor.fetchall())
 
     def checkpoint(self) -> None:
-        """After the load's commit: fold SQLite's write-ahead log into the database and truncate it."""
-        if self.connection.vendor == "sqlite":
-            with self.connection.cursor() as cursor:
+        """After the load's commit: fold SQLite's write-ahead log into the database and truncate it; on PostgreSQL,
+        gather the planner's statistics of the tables just filled (autovacuum would, minutes later: the target scores
+        and the end-of-day that follow the load would be planned on empty tables' estimates until then)."""
+        with self.connection.cursor() as cursor:
+            if self.connection.vendor == "sqlite":
                 cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            elif self.connection.vendor == "postgresql":
+                cursor.execute("ANALYZE")
 
 
 def _memory_kib() -> int:

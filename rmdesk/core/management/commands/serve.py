@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import subprocess
 import sys
@@ -11,6 +12,25 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+
+
+# A worker's first requests load what Django and rmdesk load lazily (templates, translation catalogues, reference
+# data): a few hundred thousand objects that live as long as the worker. Left to the collector, every full collection
+# walks all of them — 80–100 ms of CPU in the middle of a request (measured on the list page; a request itself costs
+# 12–14 ms). After this many requests they are moved out of the collector's reach (gc.freeze); what requests allocate
+# later is still collected as usual.
+WARM_UP_REQUESTS = 25
+
+
+def _freeze_long_lived() -> None:
+    gc.collect()
+    gc.freeze()
+
+
+def _post_request(worker: Any, _request: Any) -> None:
+    """gunicorn's post_request hook: once the worker is warm, freeze what it has loaded (see WARM_UP_REQUESTS)."""
+    if worker.nr == WARM_UP_REQUESTS:
+        _freeze_long_lived()
 
 
 def _port(value: str) -> int:
@@ -60,6 +80,9 @@ class Command(BaseCommand):
 
         call_command("collectstatic", interactive=False, verbosity=0)
         application = get_wsgi_application()
+        # What the master loaded is shared with the forked workers: frozen, the collector never touches (and so never
+        # copies) those pages, nor spends a worker's time walking them.
+        _freeze_long_lived()
         workers = options["workers"] or min(8, 2 * (os.cpu_count() or 1) + 1)
         bind = f"{options['host']}:{options['port']}"
 
@@ -71,6 +94,7 @@ class Command(BaseCommand):
                 self.cfg.set("timeout", 60)
                 # Workers are forked after the app is loaded: one import, shared pages.
                 self.cfg.set("preload_app", True)
+                self.cfg.set("post_request", _post_request)
 
             def load(self) -> Any:
                 return application
