@@ -13,7 +13,6 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-
 # A worker's first requests load what Django and rmdesk load lazily (templates, translation catalogues, reference
 # data): a few hundred thousand objects that live as long as the worker. Left to the collector, every full collection
 # walks all of them — 80–100 ms of CPU in the middle of a request (measured on the list page; a request itself costs
