@@ -106,7 +106,9 @@ class Customer(VersionedModel):
         verbose_name_plural = _("customers")
         indexes = [
             models.Index(fields=["primary_rm", "status"], name="customer_rm_status"),
-            models.Index(fields=["owning_unit", "status"], name="customer_unit_status"),
+            # With the id alongside (PostgreSQL; SQLite's indexes hold the rowid anyway), a unit's customers are read
+            # from the index alone: a branch's are spread over a third of the table's pages (portfolio quality).
+            models.Index(fields=["owning_unit", "status"], name="customer_unit_status", include=["id"]),
             # Exact matches of quick search; the units holding an RM's customers (customers.queries).
             models.Index(fields=["search_name"], name="customer_search_name"),
             models.Index(fields=["primary_rm", "owning_unit"], name="customer_rm_unit"),

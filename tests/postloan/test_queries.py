@@ -329,6 +329,24 @@ def test_a_branch_heads_portfolio_narrows_to_a_unit_and_never_reaches_the_other_
     assert other.total.overdue_ratio is None
 
 
+def test_a_units_portfolio_is_what_it_books_not_what_its_rms_serve_as_co_rm(bank: Bank, book: Book) -> None:
+    # given: alice (branch 1) is co-RM of a customer of carol's branch, which has a loan the head of branch 1 may see
+    shared = make_customer(bank.carol, name="甬江船舶有限公司", co_rms=(bank.alice,))
+    loan = make_loan(shared, start=date(2026, 1, 10), contract_no="HT-SHARED", amount="500000.00")
+    assert LoanContract.objects.restrict(bank.head).filter(pk=loan.pk).exists()
+    # when
+    branch = portfolio_quality(bank.head, today=AS_OF)
+    lead = portfolio_quality(bank.lead, today=AS_OF)
+    carols_branch = portfolio_quality(bank.risk, today=AS_OF, unit=bank.branch2)
+    # then: the loan is in carol's branch's portfolio, not in alice's branch's or team's
+    assert (branch.unit, branch.total.loans, branch.total.outstanding) == (bank.branch1, 4, D("4000000.00"))
+    assert (lead.unit, lead.total.loans) == (bank.team1, 3)
+    assert (carols_branch.total.loans, carols_branch.total.outstanding) == (
+        2,
+        book.carols.outstanding_principal + D("500000.00"),
+    )
+
+
 def test_a_calendar_scope_too_large_for_a_list_of_ids_reads_the_same_by_subquery(
     bank: Bank, book: Book, monkeypatch: pytest.MonkeyPatch
 ) -> None:

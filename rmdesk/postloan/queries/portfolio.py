@@ -15,6 +15,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from rmdesk.access.policy import Action, scope_for
 from rmdesk.core.money import from_fen, ratio
 from rmdesk.loans.choices import NON_PERFORMING, Classification, Currency, LoanStatus
 from rmdesk.org.models import OrgUnit, User
@@ -142,10 +143,15 @@ def portfolio_quality(
     """The quality of the active loans in scope (of `unit`'s customers): totals, per RM and per team, the migration
     between the last two month ends up to `month` (default: the latest snapshot), and twelve month ends of trend.
 
+    A lead's or head's portfolio is their unit's, by default: the loans of the customers their subtree owns (经营机构)
+    — as a bank reports a unit's overdue and NPL ratios — not those of another unit's customers that one of their RMs
+    serves as co-RM, which are in that unit's portfolio. An RM's is the loans of the customers they serve.
+
     Three statements whatever the size of the scope: the scope's loans (a branch's few thousand rows, amounts in
     whole fen) added up here, the RMs' names, and the trend and migration from those loans' snapshots. The scope is
     worked out once: finding a branch's loans among its customers is most of the cost."""
     today = today or timezone.localdate()
+    unit = unit or home_unit(user)
     rows = (
         scoped_loans(user, unit=unit)
         .order_by()
@@ -205,6 +211,15 @@ def portfolio_quality(
         migration=migration,
         trend=trend,
     )
+
+
+def home_unit(user: Any) -> OrgUnit | None:
+    """The unit at the top of a unit-scoped user's subtree (a lead's team, a head's branch); None for an RM, whose
+    scope is their customers, and for a bank-wide role."""
+    scope = scope_for(user, Action.VIEW)
+    if scope.everything or scope.unit_path is None:
+        return None
+    return OrgUnit.objects.filter(path=scope.unit_path).first()
 
 
 def _name_rows(per_rm: dict[int, QualityRow]) -> list[QualityRow]:
