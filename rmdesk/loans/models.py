@@ -279,7 +279,8 @@ class Instalment(models.Model):
             models.Index(fields=["contract", "due_date"], name="instalment_contract_due"),
             # The batch's "what falls due or overdue" and the calendar: unpaid rows by due date.
             models.Index(fields=["due_date", "customer"], name="instalment_unpaid_due", condition=~Q(status="paid")),
-            # The calendar job's provisional due dates (beyond the holiday data): a few rows of millions.
+            # The calendar job's provisional due dates (beyond the holiday data), by scheduled date: those a new
+            # holiday release covers are the first entries.
             models.Index(
                 fields=["scheduled_date", "customer"],
                 name="instalment_provisional",
