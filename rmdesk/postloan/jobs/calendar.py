@@ -34,17 +34,17 @@ def run(*, on: date, customers: CustomerRange) -> Counts:
     if calendar is None or calendar.covered_ordinals is None:
         return counts  # due dates do not roll, or roll over weekends only: nothing is ever covered
     last_covered = date.fromordinal(calendar.covered_ordinals[1])
-    provisional = Instalment.objects.filter(UNPAID, customers.q(), due_date_provisional=True).order_by()
+    unpaid_provisional = Instalment.objects.filter(UNPAID, customers.q(), due_date_provisional=True).order_by()
     # Provisional rows are many (late in a year, most instalments still to come); those a new release has just
     # covered are the first of the partial index `instalment_provisional` (scheduled date, customer), and on most days
     # there are none. Its first entry says so; then nothing more is read. (A range "scheduled on or before the last
     # covered day" alone, PostgreSQL estimates as a third of the provisional rows and scans the table for it.)
-    earliest = provisional.aggregate(earliest=Min("scheduled_date"))["earliest"]
+    earliest = unpaid_provisional.aggregate(earliest=Min("scheduled_date"))["earliest"]
     if earliest is None or earliest > last_covered:
         return counts
     # No ORDER BY: SQLite would rather walk the whole table in id order than the index.
     rows = sorted(
-        provisional.filter(due_date__gt=on, scheduled_date__lte=last_covered).values_list(
+        unpaid_provisional.filter(due_date__gt=on, scheduled_date__lte=last_covered).values_list(
             "pk", "contract_id", "scheduled_date", "due_date"
         )
     )
