@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -14,9 +14,11 @@ import pytest
 from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from rmdesk.audit.models import AuditEvent
+from rmdesk.batch import runner
+from rmdesk.batch.models import JobRun, RunStatus
 from rmdesk.loans.choices import Classification
 from rmdesk.loans.models import LoanContract
 from rmdesk.postloan.models import ClassificationDecision
@@ -160,6 +162,30 @@ def test_htmx_gets_only_the_table_and_the_order_follows_the_sort(client: Client,
         "HT-LIVE-CAROL",  # 宁波港务 sorts before 西湖电子 by code point
         "HT-LIVE-OVERDUE",
     ]
+
+
+@pytest.mark.parametrize("page", ["postloan:overdue", "postloan:calendar", "postloan:portfolio"])
+def test_the_collection_pages_say_which_end_of_day_their_figures_are_as_of(
+    client: Client, bank: Bank, live: LiveBook, page: str
+) -> None:
+    # given: no end-of-day run yet, then one for yesterday (recorded as the runner records it)
+    user = bank.lead if page == "postloan:portfolio" else bank.alice
+    browser = login(client, user, "en")
+    before = browser.get(reverse(page)).content.decode()
+    yesterday = live.today - timedelta(days=1)
+    moment = timezone.now()
+    JobRun.objects.bulk_create(
+        JobRun(business_date=yesterday, job=job, status=RunStatus.DONE, started_at=moment, finished_at=moment)
+        for job in runner.JOB_NAMES
+    )
+    # when
+    after = browser.get(reverse(page)).content.decode()
+    # then
+    assert "The end-of-day batch has not run yet" in before
+    assert (
+        f"Days past due, penalty interest and proposed classifications are as of the end of day of "
+        f"{yesterday.isoformat()}." in after
+    )
 
 
 def test_a_bad_overdue_filter_is_named(client: Client, bank: Bank, live: LiveBook) -> None:
