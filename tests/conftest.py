@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from django.utils import translation
 
+from rmdesk.org.models import User
 from tests.audit_trigger import set_audit_triggers
-from tests.personas import Bank, build_bank
+from tests.personas import Bank, build_bank, make_user
 
 
 @pytest.fixture
@@ -41,3 +42,15 @@ def committed_db(audit_trigger_back_on: None, transactional_db: None) -> Iterato
     """pytest-django's transactional_db, with the audit trigger off for its flush (tests/audit_trigger.py)."""
     yield
     set_audit_triggers(enabled=False)
+
+
+@pytest.fixture
+def ops(bank: Bank) -> User:
+    """Operations officer of branch 1: sees the loans of alice's, dave's and bob's customers and posts repayments."""
+    return make_user("ops", "operations_officer", bank.branch1)
+
+
+@pytest.fixture
+def ho_lead(bank: Bank) -> User:
+    """A team lead whose home unit is the head office: head office's write role, so may publish LPR."""
+    return make_user("holead", "team_lead", bank.head_office)

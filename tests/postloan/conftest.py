@@ -19,8 +19,7 @@ from django.utils import timezone
 
 from rmdesk.customers.models import Customer
 from rmdesk.loans.models import LoanContract
-from rmdesk.org.models import User
-from tests.personas import Bank, make_customer, make_user
+from tests.personas import Bank, make_customer
 from tests.postloan.factories import days_back_to_a_plain_day, due_on, make_loan, overdue_loan
 
 AS_OF = date(2026, 3, 18)
@@ -89,9 +88,3 @@ def live(bank: Bank) -> LiveBook:
         due_today=due_on(xihu, today, as_of=today, contract_no="HT-LIVE-DUE"),
         carols=overdue_loan(ningbo, as_of=today, days=days, contract_no="HT-LIVE-CAROL"),
     )
-
-
-@pytest.fixture
-def ops(bank: Bank) -> User:
-    """Operations officer of branch 1: sees the loans of alice's, dave's and bob's customers and posts repayments."""
-    return make_user("ops", "operations_officer", bank.branch1)

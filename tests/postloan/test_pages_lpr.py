@@ -19,17 +19,11 @@ from rmdesk.loans import rates
 from rmdesk.loans.models import LprRate
 from rmdesk.org.models import User
 from rmdesk.postloan.views.lpr import InForce, Publication, basis_points
-from tests.personas import Bank, make_user
+from tests.personas import Bank
 
 PAGE = reverse("postloan:lpr")
 SHIPPED = 15  # publication days in rmdesk/loans/migrations/0002_lpr_history.py, 2019-08-20 to 2025-05-20
 LAST_SHIPPED = date(2025, 5, 20)
-
-
-@pytest.fixture
-def ho_lead(bank: Bank) -> User:
-    """A team lead whose home unit is the head office: head office's write role, so may publish LPR."""
-    return make_user("holead", "team_lead", bank.head_office)
 
 
 def login(client: Client, user: Any, language: str = "en") -> Client:
