@@ -73,7 +73,7 @@ def test_new_holiday_data_rolls_the_provisional_due_dates_again(bank: Bank, monk
         (date(2027, 2, 10), date(2027, 2, 15), False),
         (date(2027, 4, 10), date(2027, 4, 10), False),
     ]
-    assert counts == {"provisional": 3, "moved": 2, "confirmed": 3, "contracts": 1}
+    assert counts == {"provisional": 3, "moved": 2, "confirmed": 3, "settled": 0, "contracts": 1}
     assert set(Instalment.objects.filter(contract=loan).values_list("principal_due", "interest_due")) == {
         (Decimal("25000.00"), Decimal("300.00"))
     }
@@ -88,7 +88,7 @@ def test_a_second_run_changes_nothing(bank: Bank, monkeypatch: pytest.MonkeyPatc
     # when
     counts = calendar.run(on=date(2026, 12, 2), customers=WHOLE_BANK)
     # then
-    assert counts == {"provisional": 0, "moved": 0, "confirmed": 0, "contracts": 0}
+    assert counts == {"provisional": 0, "moved": 0, "confirmed": 0, "settled": 0, "contracts": 0}
     assert due_dates(loan) == before
 
 
@@ -116,14 +116,17 @@ def test_a_date_already_due_stays_and_a_late_release_never_makes_one_overdue(
     loan = provisional_loan(bank)
     installed(monkeypatch, RELEASE_2027)
     # when
-    calendar.run(on=date(2027, 4, 11), customers=WHOLE_BANK)
-    # then the dates already due are left as the batch marked them; April's falls due on the business date, not
-    # before it
+    counts = calendar.run(on=date(2027, 4, 11), customers=WHOLE_BANK)
+    again = calendar.run(on=date(2027, 4, 12), customers=WHOLE_BANK)
+    # then the dates already due are left as the batch marked them, settled; April's falls due on the business date,
+    # not before it; and the next day there is nothing left to read
     assert [row[1:] for row in due_dates(loan)][1:] == [
-        (date(2027, 1, 11), True),
-        (date(2027, 2, 10), True),
+        (date(2027, 1, 11), False),
+        (date(2027, 2, 10), False),
         (date(2027, 4, 11), False),
     ]
+    assert (counts["settled"], counts["moved"], counts["contracts"]) == (2, 1, 1)
+    assert again["provisional"] == 0
 
 
 def test_the_contracts_next_due_date_follows(bank: Bank, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -149,11 +152,13 @@ def test_the_end_of_day_runs_it_first_and_records_it(bank: Bank, monkeypatch: py
     out = io.StringIO()
     call_command("eod", "--date", "2026-11-20", stdout=out)
     # then
-    assert out.getvalue().splitlines()[0].startswith("2026-11-20 calendar: provisional 3, moved 2, confirmed 3")
+    first_line = out.getvalue().splitlines()[0]
+    assert first_line.startswith("2026-11-20 calendar: provisional 3, moved 2, confirmed 3, settled 0")
     assert JobRun.objects.get(business_date=date(2026, 11, 20), job="calendar", first_customer_id=0).counts == {
         "provisional": 3,
         "moved": 2,
         "confirmed": 3,
+        "settled": 0,
         "contracts": 1,
     }
     assert due_dates(loan)[2][1] == date(2027, 2, 15)

@@ -7,9 +7,10 @@ instalment again from its scheduled date with the bank's calendar, clears the ma
 recomputes the contract's next due date. Amounts never change: interest runs to the scheduled date, not the due date.
 
 Only rows still to fall due move (due date after the business date): a date the batch has already marked due or
-overdue stays as it was. A new date falling on or before the business date — holiday data installed too late to
-matter — is set to the business date itself, so nothing becomes overdue retroactively. A second run finds no
-provisional row the data covers and changes nothing. Core-fed schedules are never provisional: the core's dates stand.
+overdue stays as it was, no longer provisional. A new date falling on or before the business date — holiday data
+installed too late to matter — is set to the business date itself, so nothing becomes overdue retroactively. A second
+run finds no provisional row the data covers and changes nothing. Core-fed schedules are never provisional: the core's
+dates stand.
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ from rmdesk.postloan.jobs.common import UNPAID, Counts, CustomerRange, chunks
 
 
 def run(*, on: date, customers: CustomerRange) -> Counts:
-    """Re-roll the range's provisional due dates the calendar now covers; counts the rows read, moved and confirmed
-    (no longer provisional) and the contracts touched."""
-    counts = {"provisional": 0, "moved": 0, "confirmed": 0, "contracts": 0}
+    """Re-roll the range's provisional due dates the calendar now covers; counts the rows read, moved, confirmed (no
+    longer provisional), settled (fallen due already: date kept, no longer provisional) and the contracts touched."""
+    counts = {"provisional": 0, "moved": 0, "confirmed": 0, "settled": 0, "contracts": 0}
     calendar = bank_calendar()
     if calendar is None or calendar.covered_ordinals is None:
         return counts  # due dates do not roll, or roll over weekends only: nothing is ever covered
@@ -44,7 +45,7 @@ def run(*, on: date, customers: CustomerRange) -> Counts:
         return counts
     # No ORDER BY: SQLite would rather walk the whole table in id order than the index.
     rows = sorted(
-        unpaid_provisional.filter(due_date__gt=on, scheduled_date__lte=last_covered).values_list(
+        unpaid_provisional.filter(scheduled_date__lte=last_covered).values_list(
             "pk", "contract_id", "scheduled_date", "due_date"
         )
     )
@@ -53,6 +54,12 @@ def run(*, on: date, customers: CustomerRange) -> Counts:
     changes: dict[tuple[date, bool], list[int]] = defaultdict(list)
     contracts: set[int] = set()
     for pk, contract_id, scheduled, due in rows:
+        if due <= on:
+            # Fallen due already (a release installed late): the date the batch marked it by stands, and is no
+            # longer provisional — so it is not read again each day.
+            changes[(due, False)].append(pk)
+            counts["settled"] += 1
+            continue
         rolled = max(calendar.roll_forward(scheduled), on)
         provisional = not calendar.covers(rolled)
         if provisional and rolled == due:
