@@ -14,11 +14,10 @@ import pytest
 from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 
 from rmdesk.audit.models import AuditEvent
-from rmdesk.batch import runner
-from rmdesk.batch.models import JobRun, RunStatus
+from rmdesk.demo.loans import record_last_end_of_day
 from rmdesk.loans.choices import Classification
 from rmdesk.loans.models import LoanContract
 from rmdesk.postloan.models import ClassificationDecision
@@ -173,11 +172,7 @@ def test_the_collection_pages_say_which_end_of_day_their_figures_are_as_of(
     browser = login(client, user, "en")
     before = browser.get(reverse(page)).content.decode()
     yesterday = live.today - timedelta(days=1)
-    moment = timezone.now()
-    JobRun.objects.bulk_create(
-        JobRun(business_date=yesterday, job=job, status=RunStatus.DONE, started_at=moment, finished_at=moment)
-        for job in runner.JOB_NAMES
-    )
+    record_last_end_of_day(yesterday)
     # when
     after = browser.get(reverse(page)).content.decode()
     # then

@@ -15,12 +15,11 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from rmdesk.access.policy import Action, scope_for
 from rmdesk.core.money import from_fen, ratio
 from rmdesk.loans.choices import NON_PERFORMING, Classification, Currency, LoanStatus
 from rmdesk.org.models import OrgUnit, User
 from rmdesk.postloan.models import ClassificationSnapshot
-from rmdesk.postloan.queries.scope import ZERO, amount_of, fen, scoped_loans
+from rmdesk.postloan.queries.scope import ZERO, amount_of, fen, home_unit, scoped_loans
 
 TREND_MONTHS = 12
 
@@ -211,15 +210,6 @@ def portfolio_quality(
         migration=migration,
         trend=trend,
     )
-
-
-def home_unit(user: Any) -> OrgUnit | None:
-    """The unit at the top of a unit-scoped user's subtree (a lead's team, a head's branch); None for an RM, whose
-    scope is their customers, and for a bank-wide role."""
-    scope = scope_for(user, Action.VIEW)
-    if scope.everything or scope.unit_path is None:
-        return None
-    return OrgUnit.objects.filter(path=scope.unit_path).first()
 
 
 def _name_rows(per_rm: dict[int, QualityRow]) -> list[QualityRow]:

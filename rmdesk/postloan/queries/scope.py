@@ -44,6 +44,15 @@ def view_units(user: Any) -> QuerySet[OrgUnit]:
     return units.none()
 
 
+def home_unit(user: Any) -> OrgUnit | None:
+    """The unit at the top of a unit-scoped user's subtree (a lead's team, a head's branch); None for an RM, whose
+    scope is their customers, and for a bank-wide role."""
+    scope = scope_for(user, Action.VIEW)
+    if scope.everything or scope.unit_path is None:
+        return None
+    return OrgUnit.objects.filter(path=scope.unit_path).first()
+
+
 def scope_customers_of(user: Any, action: Action, unit: OrgUnit | None = None) -> QuerySet[Customer]:
     """The customers whose loans `user` may `action`: restrict() on the customer decides; its scope is restated by
     index (development.funnel.scope_customers: the owning units and the co-RM customers as lists), so that both
