@@ -49,6 +49,7 @@ from rmdesk.customers.forms import (
 )
 from rmdesk.customers.models import Customer, Document, FinancialStatement, KeyPerson, Relationship
 from rmdesk.customers.queries import SEARCH_LIMIT, by_scope_indexes, search_customers
+from rmdesk.customers.rows import list_rows
 from rmdesk.customers.search import read_query
 from rmdesk.org.models import User
 
@@ -165,6 +166,7 @@ def customer_list(request: AuthedRequest) -> HttpResponse:
         # On a phone the drop-downs fold away unless one of them is in use.
         "filters_open": any(request.GET.get(name) for name in (*SELECT_FILTERS, "include_archived")),
         "page_obj": page_obj,
+        "rows": list_rows(page_obj.object_list),
         "may_create": may(request.user, Action.CREATE),
         "may_export": may(request.user, Action.EXPORT),
     }

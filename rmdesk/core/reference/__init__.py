@@ -133,7 +133,13 @@ def division_codes() -> frozenset[str]:
 
 def division_label(code: str) -> str:
     """The division's name in the active language, or the code itself if unknown."""
-    english = _english()
+    return _division_label(code, _english())
+
+
+# Labels are asked for 50 at a time by every list page; the tables are walked once per code and language. Bounded:
+# a code that is no division (imported data) is kept too.
+@functools.lru_cache(maxsize=4096)
+def _division_label(code: str, english: bool) -> str:
     for section in _sections():
         for division in section.divisions:
             if division.code == code:
@@ -171,7 +177,11 @@ def section_name(section: Section) -> str:
 
 def city_label(code: str) -> str:
     """Province and city name for a GB/T 2260 code in the active language, e.g. 浙江省 杭州市."""
-    english = _english()
+    return _city_label(code, _english())
+
+
+@functools.lru_cache(maxsize=4096)
+def _city_label(code: str, english: bool) -> str:
     for province in _provinces():
         for city in province.cities:
             if city.code == code:
