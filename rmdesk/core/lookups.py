@@ -1,7 +1,10 @@
-"""`pk__any_of=[…]`: a long list of ids as one parameter on PostgreSQL."""
+"""`pk__any_of=id_array(…)`: a long list of ids as one parameter."""
 
 from __future__ import annotations
 
+import json
+from array import array
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import models
@@ -9,14 +12,23 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.sql.compiler import SQLCompiler
 
 
+def id_array(ids: Iterable[int]) -> array[int]:
+    """Ids for an `__any_of` lookup. Django walks a list or tuple given to a filter item by item, looking for
+    expressions in it (2,676 co-RM customers of a branch: 0.4 ms a query); an array it passes on whole."""
+    return array("q", ids)
+
+
+@models.ForeignKey.register_lookup
 @models.IntegerField.register_lookup
 class AnyOf(models.Lookup[Any]):
-    """`column = ANY(%s)` with the ids as one array on PostgreSQL; `IN (…)` elsewhere.
+    """`column = ANY(%s)` with the ids as one array on PostgreSQL; on SQLite `IN` the rows of one JSON array.
 
     An `__in` list is one placeholder per id, each prepared by Django: 2,600 co-RM customers of a branch cost
     more to compile than to run, and PostgreSQL never sees that the list came from one value. As an array it is one
     parameter, and the planner can combine it with other index conditions (a BitmapOr) where an `OR id IN
-    (subquery)` made it read every customer. SQLite has no arrays; its lists stay short (callers cap them).
+    (subquery)` made it read every customer. SQLite has no arrays, but reads a JSON one as a table (json_each, built
+    in since 3.38) and looks each id up by index, as it does an `IN (…)` list: an RM's search passes their book of
+    some 330 ids to three statements, and preparing them one by one was a tenth of the request.
     """
 
     lookup_name = "any_of"
@@ -29,4 +41,6 @@ class AnyOf(models.Lookup[Any]):
             return "1 = 0", []
         if connection.vendor == "postgresql":
             return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, values]
+        if connection.vendor == "sqlite":
+            return f"{lhs} IN (SELECT value FROM json_each(%s))", [*lhs_params, json.dumps(values)]  # noqa: S608 - the column from Django, the ids a parameter
         return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]

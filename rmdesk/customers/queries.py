@@ -28,6 +28,7 @@ from django.db import connections
 from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Length
 
+from rmdesk.core.lookups import id_array
 from rmdesk.customers.models import Customer, CustomerCoRM, CustomerNameGram, CustomerSearchKey
 from rmdesk.customers.search import (
     CODE,
@@ -78,8 +79,8 @@ def ranked_ids(queryset: QuerySet[Customer], q: str, *, limit: int = SEARCH_LIMI
     if ids is not None:
         # Its rows and keys by id: given restrict()'s "… or id in (subquery)" instead, PostgreSQL scans every
         # customer or every search key.
-        return _search_rows(base.filter(pk__in=ids), ids, query, limit)
-    return _search_large(base, query, _scope_units(base), limit)
+        return _search_rows(base.filter(pk__any_of=id_array(ids)), ids, query, limit)
+    return _search_large(base, query, scope_units(base), limit)
 
 
 def _small_scope_ids(base: QuerySet[Customer]) -> list[int] | None:
@@ -98,7 +99,7 @@ def _small_scope_ids(base: QuerySet[Customer]) -> list[int] | None:
     return list(base.values_list("pk", flat=True))
 
 
-def _scope_units(base: QuerySet[Customer]) -> list[int] | None:
+def scope_units(base: QuerySet[Customer]) -> list[int] | None:
     """The units whose search rows hold every customer of the scope (None: all rows; the customer rows decide).
 
     A unit scope: its subtree. An RM: the units owning their customers (customer_rm_unit, on the index alone) and
@@ -130,7 +131,7 @@ def by_scope_indexes(base: QuerySet[Customer]) -> QuerySet[Customer]:
         co_rm = CustomerCoRM.objects.filter(user_id=scope.rm_id)
         owned = Q(primary_rm_id=scope.rm_id)
     else:
-        units = _scope_units(base)
+        units = scope_units(base)
         co_rm = CustomerCoRM.objects.filter(user__unit_id__in=units)
         owned = Q(owning_unit_id__in=units)
     # PostgreSQL takes the ids as one array, however many (a branch's co-RMs bring in thousands); SQLite reads a
@@ -139,7 +140,7 @@ def by_scope_indexes(base: QuerySet[Customer]) -> QuerySet[Customer]:
     co_rm_of = list(co_rm.values_list("customer_id", flat=True)[: longest + 1])
     if len(co_rm_of) > longest:
         return base.filter(owned | Q(pk__in=co_rm.values("customer_id")))
-    return base.filter(owned | Q(pk__any_of=co_rm_of))
+    return base.filter(owned | Q(pk__any_of=id_array(co_rm_of)))
 
 
 # --- a small scope: one statement over its rows ------------------------------------------------------------------
@@ -162,7 +163,7 @@ def _search_rows(rows: QuerySet[Customer], ids: Ids, query: Query, limit: int) -
     tiers: dict[int, tuple[int, int, int]] = {}
     # Keys of the scope's customers only: search_key_customer (customer first, and covering) per customer.
     ranges = _key_range(CODE, text) | _key_range(PINYIN, text) | _key_range(INITIALS, text)
-    keys = CustomerSearchKey.objects.filter(ranges, customer__in=ids)
+    keys = CustomerSearchKey.objects.filter(ranges, customer__any_of=id_array(ids))
     for pk, key, position, length in keys.values_list("customer_id", "key", "position", "name_length"):
         if key == CODE + text:
             triple = (0, length, pk)

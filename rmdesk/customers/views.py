@@ -33,7 +33,6 @@ from rmdesk.core.errors import ConflictError, DomainError, NotFoundError
 from rmdesk.core.htmx import render_page_or_partial
 from rmdesk.core.models import VersionedModel
 from rmdesk.core.money import to_wan
-from rmdesk.core.planner import by_index
 from rmdesk.customers import services
 from rmdesk.customers.filters import CustomerFilter
 from rmdesk.customers.forms import (
@@ -47,8 +46,9 @@ from rmdesk.customers.forms import (
     add_service_errors,
     saved_values,
 )
+from rmdesk.customers.listing import scope_list
 from rmdesk.customers.models import Customer, Document, FinancialStatement, KeyPerson, Relationship
-from rmdesk.customers.queries import SEARCH_LIMIT, by_scope_indexes, search_customers
+from rmdesk.customers.queries import SEARCH_LIMIT, search_customers
 from rmdesk.customers.rows import list_rows
 from rmdesk.customers.search import read_query
 from rmdesk.org.models import User
@@ -152,15 +152,12 @@ def customer_list(request: AuthedRequest) -> HttpResponse:
     # A bad filter value shows its field error over an empty list rather than everything or a 500.
     queryset = customer_filter.apply(queryset) if customer_filter.is_valid() else queryset.none()
     searching = customer_filter.is_valid() and customer_filter.is_search
-    if not searching:
-        # The whole scope is counted and sorted for the page: restated on the scope's own indexes (only narrowing
-        # restrict()'s filter), or a branch's list reads every customer of the bank (bench/bench_http.py).
-        if customer_filter.is_valid():
-            queryset = by_scope_indexes(queryset)
-        queryset = queryset.order_by("name", "pk")  # a search comes ranked, best match first
-    page_obj = _page(queryset, request.GET.get("page"), by_ids=not searching)
+    if searching:
+        page_obj = _search_page(queryset, request.GET.get("page"))
+    else:
+        page_obj = _page(queryset, request.GET.get("page"))
     context = {
-        "search": _search_notes(customer_filter, queryset) if searching else None,
+        "search": _search_notes(customer_filter, page_obj.paginator.count) if searching else None,
         "customer_filter": customer_filter,
         "select_filters": [customer_filter[name] for name in SELECT_FILTERS],
         # On a phone the drop-downs fold away unless one of them is in use.
@@ -187,33 +184,50 @@ LIST_COLUMNS = (
 )
 
 
-def _page(queryset: QuerySet[Customer], number: str | None, *, by_ids: bool) -> Page[Customer]:
-    """One page of the list, its rows with their RM and unit.
+class _CountedPaginator(Paginator):
+    """A paginator told its count (ScopeList counts a scope its own way)."""
 
-    `by_ids`: the whole scope in name order. The page's ids are sorted first, on the index alone where it can be
-    (customer_unit_list holds a unit's names, and ids, by archived_at), then its 50 rows are read by id through the
-    same queryset. Sorting the rows themselves reads every customer row of the scope: for a branch of 33,250 on the
-    1M demo bank, 100 ms on SQLite against 15 ms for the ids (bench/bench_http.py).
+    def __init__(self, count: int) -> None:
+        super().__init__([], PAGE_SIZE)
+        self._count = count
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+
+def _page(queryset: QuerySet[Customer], number: str | None) -> Page[Customer]:
+    """One page of the whole scope in name order, its rows with their RM.
+
+    The scope is counted and its page's ids found on the scope's own indexes (customers.listing), then the page's
+    50 rows are read by id through the same queryset. Sorting the rows themselves reads every customer row of the
+    scope: for a branch of 33,250 on the 1M demo bank, 100 ms on SQLite against 1 ms for the ids
+    (bench/bench_http.py).
     """
-    # Only what a row shows: building fewer model instances per row is a fifth of the page's time.
-    rows = queryset.select_related("primary_rm").only(*LIST_COLUMNS)
-    paginator = Paginator(rows, PAGE_SIZE)
-    if not by_ids:
-        return paginator.get_page(number)
-    with by_index():
-        page = paginator.get_page(number)  # the count; its rows, a lazy slice, are not read here
-        start = (page.number - 1) * PAGE_SIZE
-        ids = list(queryset.values_list("pk", flat=True)[start : start + PAGE_SIZE])
-    found = rows.in_bulk(ids)
+    scope = scope_list(queryset)
+    paginator = _CountedPaginator(scope.count())
+    page = paginator.get_page(number)
+    ids = scope.ids((page.number - 1) * PAGE_SIZE, PAGE_SIZE)
+    found = _list_rows(queryset).in_bulk(ids)
     return Page([found[pk] for pk in ids if pk in found], page.number, paginator)
 
 
-def _search_notes(customer_filter: CustomerFilter, results: QuerySet[Customer]) -> dict[str, Any]:
+def _search_page(results: QuerySet[Customer], number: str | None) -> Page[Customer]:
+    """The search's best matches (at most SEARCH_LIMIT, ranked), read once: their number is the page's count."""
+    return Paginator(list(_list_rows(results)), PAGE_SIZE).get_page(number)
+
+
+def _list_rows(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
+    """Only what a row shows: building fewer model instances per row is a fifth of the page's time."""
+    return queryset.select_related("primary_rm").only(*LIST_COLUMNS)
+
+
+def _search_notes(customer_filter: CustomerFilter, found: int) -> dict[str, Any]:
     """What to tell the user about a search: only the best matches are listed; one character only finds prefixes."""
     query = read_query(customer_filter.cleaned_data["q"])
     return {
         "limit": SEARCH_LIMIT,
-        "full": results.count() >= SEARCH_LIMIT,
+        "full": found >= SEARCH_LIMIT,
         "prefix_only": query is not None and not query.substring,
     }
 

@@ -1,0 +1,70 @@
+"""A whole scope of customers in name order, counted and read a page at a time (the customer list).
+
+A unit's scope is the customers its subtree owns (经营机构) or whose co-RM works in it. Asked as one query, "owned
+by these units OR in this co-RM list" is an OR of two indexes, and every row it finds is read from the table to be
+sorted by name: a branch of 33,250 on the 1M demo bank took 35 ms to count and as long again for a page, on
+SQLite. The two halves are asked apart instead: the owned customers on customer_unit_list alone (owning unit,
+archived_at, name; 2 ms to count, 1 ms for the first page), and the co-RM customers some other unit owns, almost
+always none, merged in by the database only when there are any.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from rmdesk.core.lookups import id_array
+from rmdesk.core.planner import by_index
+from rmdesk.customers.models import Customer, CustomerCoRM
+from rmdesk.customers.queries import by_scope_indexes, scope_units
+
+# A unit scope is read in two halves when its staff co-RM at most this many customers: each is then looked up to see
+# whether the subtree owns it (2,676 for a branch of the 1M demo bank). More (a head office's whole bank), and the
+# scope is read as one query.
+CO_RM_CHECKED = 5000
+ORDER = ("name", "pk")
+
+
+@dataclass
+class ScopeList:
+    """`base` (restricted and filtered) in name order: its count, and the ids of any page."""
+
+    base: QuerySet[Customer]
+    owned: QuerySet[Customer] | None  # a unit scope: the customers its subtree owns
+    outside: list[int]  # … and the co-RM customers owned elsewhere, in the queryset
+
+    def count(self) -> int:
+        with by_index():
+            if self.owned is None:
+                return self.base.count()
+            return self.owned.count() + len(self.outside)
+
+    def ids(self, start: int, size: int) -> list[int]:
+        """The ids of rows start … start + size − 1."""
+        with by_index():
+            if self.owned is None:
+                return list(self.base.order_by(*ORDER).values_list("pk", flat=True)[start : start + size])
+            owned = self.owned.order_by(*ORDER).values_list("pk", flat=True)
+            if not self.outside:
+                return list(owned[start : start + size])
+            # The page lies among the first start + size owned and the few from outside: the database orders those
+            # (its collation, not Python's), reading only them.
+            candidates = [*owned[: start + size], *self.outside]
+            merged = self.base.filter(pk__any_of=id_array(candidates)).order_by(*ORDER).values_list("pk", flat=True)
+            return list(merged[start : start + size])
+
+
+def scope_list(base: QuerySet[Customer]) -> ScopeList:
+    """The list of a restricted (and filtered) queryset; a unit's scope in two halves (see the module)."""
+    scope = getattr(base, "scope", None)
+    if scope is None or scope.rm_id is not None or scope.unit_path is None:
+        return ScopeList(by_scope_indexes(base), None, [])
+    units = scope_units(base)
+    co_rm = CustomerCoRM.objects.filter(user__unit_id__in=units).values_list("customer_id", flat=True)
+    co_rm_ids = list(co_rm[: CO_RM_CHECKED + 1])
+    if len(co_rm_ids) > CO_RM_CHECKED:
+        return ScopeList(by_scope_indexes(base), None, [])
+    # The co-RM customers of the subtree's staff that another unit owns (and the queryset holds): almost always none.
+    outside = base.filter(pk__any_of=id_array(co_rm_ids)).exclude(owning_unit_id__in=units).values_list("pk", flat=True)
+    return ScopeList(base, base.filter(owning_unit_id__in=units), list(outside))

@@ -1,0 +1,108 @@
+"""The customer list's scope in name order (rmdesk/customers/listing.py): a unit's scope read in two halves must give
+exactly what one query over restrict() gives, page by page."""
+
+from __future__ import annotations
+
+import pytest
+from django.db.models import QuerySet
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from rmdesk.access.policy import Action
+from rmdesk.customers import listing
+from rmdesk.customers.listing import scope_list
+from rmdesk.customers.models import Customer
+from rmdesk.org.models import User
+from tests.personas import Bank, make_customer
+
+
+def _everything_in_order(queryset: QuerySet[Customer]) -> list[int]:
+    return list(queryset.order_by("name", "pk").values_list("pk", flat=True))
+
+
+def _pages(queryset: QuerySet[Customer], size: int) -> list[int]:
+    scope = scope_list(queryset)
+    count = scope.count()
+    ids = [pk for start in range(0, count, size) for pk in scope.ids(start, size)]
+    assert len(ids) == count
+    return ids
+
+
+def _visible(user: User) -> QuerySet[Customer]:
+    return Customer.objects.restrict(user, Action.VIEW).filter(archived_at__isnull=True)
+
+
+@pytest.fixture
+def book(bank: Bank) -> dict[str, Customer]:
+    """Customers of both branches, names interleaving, two of branch 2 co-RM'd from branch 1, one archived."""
+    names = ["甲", "乙", "丙", "丁", "戊", "己", "庚", "辛", "壬", "癸"]
+    made = {}
+    for i, name in enumerate(names):
+        rm = (bank.alice, bank.bob, bank.carol)[i % 3]
+        co_rms = (bank.dave,) if rm == bank.carol and i < 6 else ()
+        made[name] = make_customer(rm, name=f"{name}公司", co_rms=co_rms)
+    made["dup"] = make_customer(bank.alice, name="丙公司")  # same name: the id decides
+    made["archived"] = make_customer(bank.bob, name="乙乙公司", archived_at=timezone.now())
+    made["foreign"] = make_customer(bank.carol, name="子公司")  # branch 2, no co-RM in branch 1
+    return made
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 50])
+def test_a_branch_heads_pages_are_the_scope_in_name_order_with_co_rm_customers_of_other_branches(
+    bank: Bank, book: dict[str, Customer], size: int
+) -> None:
+    # given
+    visible = _visible(bank.head)
+    # when
+    ids = _pages(visible, size)
+    # then
+    assert ids == _everything_in_order(visible)
+    assert book["丙"].pk in ids and book["己"].pk in ids  # carol's (branch 2), co-RM'd by dave (branch 1)
+    assert book["foreign"].pk not in ids and book["archived"].pk not in ids
+    assert sorted(scope_list(visible).outside) == sorted([book["丙"].pk, book["己"].pk])
+
+
+def test_filters_and_archived_apply_to_both_halves(bank: Bank, book: dict[str, Customer]) -> None:
+    # given
+    Customer.objects.filter(pk__in=[book["丙"].pk, book["乙"].pk]).update(status="dormant")  # outside, owned
+    everything = Customer.objects.restrict(bank.head, Action.VIEW)
+    dormant = everything.filter(status="dormant")
+    # when / then
+    assert _pages(dormant, 1) == _everything_in_order(dormant)
+    assert sorted(_pages(dormant, 1)) == sorted([book["丙"].pk, book["乙"].pk])
+    assert book["archived"].pk in _pages(everything, 2)
+    assert _pages(everything, 2) == _everything_in_order(everything)
+
+
+def test_a_team_lead_an_rm_and_head_office_get_the_same_as_one_query(bank: Bank, book: dict[str, Customer]) -> None:
+    for user in (bank.lead, bank.alice, bank.carol, bank.auditor, bank.risk):
+        visible = _visible(user)
+        assert _pages(visible, 2) == _everything_in_order(visible), user
+
+
+def test_staff_serving_many_customers_of_other_units_are_read_as_one_query(
+    bank: Bank, book: dict[str, Customer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given
+    monkeypatch.setattr(listing, "CO_RM_CHECKED", 1)
+    visible = _visible(bank.head)
+    # when
+    scope = scope_list(visible)
+    # then
+    assert scope.owned is None
+    assert _pages(visible, 3) == _everything_in_order(visible)
+
+
+def test_the_list_page_counts_and_pages_a_branch(bank: Bank, book: dict[str, Customer], client: Client) -> None:
+    # given
+    client.force_login(bank.head)
+    expected = _everything_in_order(_visible(bank.head))
+    # when
+    first = client.get(reverse("customers:list"))
+    beyond = client.get(reverse("customers:list"), {"page": "99"})
+    # then
+    assert first.status_code == beyond.status_code == 200
+    assert first.context["page_obj"].paginator.count == len(expected)
+    assert [c.pk for c in first.context["page_obj"].object_list] == expected
+    assert [c.pk for c in beyond.context["page_obj"].object_list] == expected  # the last page, the only one
