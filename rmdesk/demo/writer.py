@@ -135,8 +135,11 @@ class BulkWriter:
         if self.connection.vendor == "postgresql":
             with self.connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                # Memory for the sorts that build the indexes at the end; back to the default at commit.
+                # Memory for the sorts that build the indexes at the end, and for the hash joins that check each
+                # foreign key added back (a million customers' ids in one batch: 6.1 → 4.8 s for the visits' key on
+                # the 1M bank); back to the defaults at commit.
                 cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+                cursor.execute("SET LOCAL work_mem = '256MB'")
             yield  # a failed load takes these settings with the transaction (or savepoint) it rolls back
             with self.connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")
