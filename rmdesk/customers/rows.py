@@ -19,7 +19,6 @@ from rmdesk.core import reference
 from rmdesk.customers.choices import LifecycleStatus
 from rmdesk.customers.models import Customer
 
-DASH = "—"
 ROW = (
     '<tr><td><a href="{url}">{name}</a>{archived}'
     '<div class="small text-secondary d-md-none font-monospace">{code}</div></td>'
@@ -74,8 +73,8 @@ def list_rows(customers: Iterable[Customer]) -> SafeString:
                 tier=escape(customer.get_tier_display()),
                 status_class=STATUS_CLASSES.get(customer.status, "bg-secondary-lt"),
                 status=escape(customer.get_status_display()),
-                industry=escape(reference.division_label(customer.industry) if customer.industry else DASH),
-                region=escape(reference.city_label(customer.region) if customer.region else DASH),
+                industry=escape(reference.division_shown(customer.industry)),
+                region=escape(reference.city_shown(customer.region)),
             )
         )
     return mark_safe("".join(rows))  # noqa: S308 - built above from escaped values and fixed markup

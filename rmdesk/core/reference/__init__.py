@@ -131,6 +131,20 @@ def division_codes() -> frozenset[str]:
     return frozenset(division.code for section in _sections() for division in section.divisions)
 
 
+# What a page shows where a value is missing.
+DASH = "—"
+
+
+def division_shown(code: str | None) -> str:
+    """The division's label for a page, or a dash where there is no code."""
+    return division_label(code) if code else DASH
+
+
+def city_shown(code: str | None) -> str:
+    """The city's label for a page, or a dash where there is no code."""
+    return city_label(code) if code else DASH
+
+
 def division_label(code: str) -> str:
     """The division's name in the active language, or the code itself if unknown."""
     return _division_label(code, _english())

@@ -7,9 +7,9 @@ from typing import Any
 
 from django import template
 
-register = template.Library()
+from rmdesk.core.reference import DASH
 
-DASH = "—"
+register = template.Library()
 
 
 @register.filter

@@ -27,7 +27,7 @@ from rmdesk.customers.choices import Direction, RelationshipKind
 
 register = template.Library()
 
-DASH = "—"
+DASH = reference.DASH
 HUNDREDTH = Decimal("0.01")
 
 
@@ -87,13 +87,13 @@ def minutes(value: Any) -> int:
 @register.filter
 def division_label(code: str | None) -> str:
     """GB/T 4754 division code as its name in the active language."""
-    return reference.division_label(code) if code else DASH
+    return reference.division_shown(code)
 
 
 @register.filter
 def city_label(code: str | None) -> str:
     """GB/T 2260 city code as province and city name."""
-    return reference.city_label(code) if code else DASH
+    return reference.city_shown(code)
 
 
 @register.filter
