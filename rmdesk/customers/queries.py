@@ -134,8 +134,8 @@ def by_scope_indexes(base: QuerySet[Customer]) -> QuerySet[Customer]:
         units = scope_units(base)
         co_rm = CustomerCoRM.objects.filter(user__unit_id__in=units)
         owned = Q(owning_unit_id__in=units)
-    # PostgreSQL takes the ids as one array, however many (a branch's co-RMs bring in thousands); on SQLite, past
-    # MAX_BATCH ids, the subquery is as fast as the JSON array and is what its plans were measured with.
+    # PostgreSQL takes the ids as one array, however many (a branch's co-RMs bring in thousands). SQLite keeps the
+    # subquery past MAX_BATCH ids, as its plans were measured (bench/bench_http.py); a longer JSON array is untried.
     longest = CO_RM_ARRAY if connections[base.db].vendor == "postgresql" else MAX_BATCH
     co_rm_of = list(co_rm.values_list("customer_id", flat=True)[: longest + 1])
     if len(co_rm_of) > longest:
