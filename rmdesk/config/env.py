@@ -120,12 +120,14 @@ def database(directory: Path) -> dict[str, object]:
     if not raw:
         raw = f"sqlite:///{directory / 'rmdesk.sqlite3'}"
     try:
+        # A worker reuses its connection from request to request for up to a minute: on SQLite a new connection per
+        # request parsed the whole schema again and started with an empty page cache, 1.8 ms of a list request's 17 ms
+        # of CPU on the 1M demo bank (bench/bench_http.py).
         config: dict[str, object] = dict(dj_database_url.parse(raw, conn_max_age=60))
     except ValueError as exc:
         raise ImproperlyConfigured(f"RMDESK_DATABASE_URL is not a usable database URL: {exc}") from None
     engine = str(config.get("ENGINE", ""))
     if engine == "django.db.backends.sqlite3":
-        config["CONN_MAX_AGE"] = 0
         config["OPTIONS"] = {
             # IMMEDIATE: writers queue on the lock up front instead of failing on upgrade, which
             # matters for the audit chain head every write touches.

@@ -1,4 +1,5 @@
-"""form_control builds plain selects itself (Django's per-option templates are slow): the markup must be Django's."""
+"""form_control builds plain selects and inputs itself (Django's widget templates are slow): the markup must be
+Django's."""
 
 from __future__ import annotations
 
@@ -17,6 +18,20 @@ class Choosing(forms.Form):
         required=False, choices=[("", "—"), ("East", [("33", "浙江"), ("32", '江苏 "苏"')]), ("West", [("51", "四川")])]
     )
     several = forms.MultipleChoiceField(choices=[("x", "X"), ("y", "Y"), ("z", "Z")], disabled=True)
+
+
+class Typing(forms.Form):
+    name = forms.CharField(max_length=20, help_text="Up to 20 characters")
+    code = forms.CharField(required=False, widget=forms.TextInput(attrs={"placeholder": 'e.g. "91" & <more>'}))
+    amount = forms.DecimalField(required=False, localize=True)
+    count = forms.IntegerField(min_value=0, disabled=True)
+    email = forms.EmailField(required=False)
+    secret = forms.CharField(required=False, widget=forms.PasswordInput(render_value=True))
+    secret_hidden = forms.CharField(required=False, widget=forms.PasswordInput)
+    day = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    hidden = forms.CharField(required=False, widget=forms.HiddenInput)
+    flag = forms.BooleanField(required=False)
+    styled = forms.BooleanField(required=False, widget=forms.CheckboxInput(attrs={"class": "big", "data-on": True}))
 
 
 def django_markup(field: forms.BoundField) -> str:
@@ -43,3 +58,32 @@ def test_the_customer_forms_selects_render_as_django_renders_them(bank: Bank) ->
     form.is_valid()
     for name in ("region", "industry", "primary_rm", "owning_unit", "size"):
         assert parse_html(form_control(form[name])) == parse_html(django_markup(form[name]))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {
+            "name": '<script>alert("x")</script> & 华兴',
+            "code": "91 33",
+            "amount": "1,250,000.50",
+            "count": "3",
+            "email": "not an address",
+            "secret": "s3cret",
+            "secret_hidden": "s3cret",
+            "day": "2020-01-05",
+            "hidden": "'quoted'",
+            "flag": "on",
+            "styled": "",
+        },
+        {"name": "", "amount": "x", "day": "never", "flag": "", "styled": "on"},
+    ],
+)
+def test_inputs_render_as_django_renders_them(data: dict[str, object]) -> None:
+    # given: bound forms, valid and with errors (aria-invalid, is-invalid), and unbound ones with initial values
+    for form in (Typing(data=data), Typing(initial=data)):
+        form.is_valid()
+        for name in form.fields:
+            # when / then: the same element, type, value, attributes (required, disabled, aria-*) and escaping
+            assert parse_html(form_control(form[name])) == parse_html(django_markup(form[name])), name

@@ -13,6 +13,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.forms.boundfield import BoundField
 from django.forms.utils import flatatt
+from django.forms.widgets import Input
 from django.http import HttpRequest
 from django.utils.functional import Promise
 from django.utils.html import escape, format_html
@@ -128,21 +129,51 @@ def form_control(field: BoundField) -> SafeString:
     attrs: dict[str, str | bool] = {"class": " ".join(c for c in classes if c)}
     if isinstance(widget, forms.Select) and widget.template_name in _PLAIN_SELECTS:
         return _select(field, attrs)
+    if isinstance(widget, Input) and widget.template_name in _PLAIN_INPUTS:
+        return _input(field, attrs)
     return field.as_widget(attrs=attrs)
 
 
-# Django renders every <option> through a template include: a select of the 97 industry divisions or 340 cities
-# takes milliseconds, and the customer list's filters were a third of its time. The same markup, built here.
+# Django renders every widget through its templates, and a select's every <option> through a template include: a
+# select of the 97 industry divisions or 340 cities takes milliseconds, and the customer list's filters were a third of
+# its time; its search box and one checkbox were another 8 % of the page under a sampling profiler. The same markup,
+# built here for the widgets whose templates are Django's plain ones (tests/web/test_select_rendering.py).
 _PLAIN_SELECTS = {forms.Select.template_name, forms.SelectMultiple.template_name}
+# Each of these templates is only {% include "django/forms/widgets/input.html" %}.
+_INPUT_TYPES = ("text", "number", "email", "url", "tel", "password", "hidden", "search", "color", "date", "datetime")
+_PLAIN_INPUTS = {f"django/forms/widgets/{name}.html" for name in (*_INPUT_TYPES, "time", "checkbox")}
+
+
+def _widget_context(field: BoundField, classes: dict[str, str | bool]) -> dict[str, Any]:
+    """What `field.as_widget(attrs=classes)` hands its widget's template, without rendering it."""
+    widget = field.field.widget
+    if field.field.localize:
+        widget.is_localized = True
+    attrs = field.build_widget_attrs(dict(classes), widget)
+    if field.auto_id and "id" not in widget.attrs:
+        attrs.setdefault("id", field.auto_id)
+    context: dict[str, Any] = widget.get_context(field.html_name, field.value(), attrs)["widget"]
+    return context
+
+
+def _input(field: BoundField, classes: dict[str, str | bool]) -> SafeString:
+    """Django's input.html for this field: the value and every attribute as text, escaped; True bare, False left out."""
+    context = _widget_context(field, classes)
+    parts = [f'<input type="{escape(context["type"])}" name="{escape(context["name"])}"']
+    if context["value"] is not None:
+        parts.append(f' value="{escape(str(context["value"]))}"')
+    for name, value in context["attrs"].items():
+        if value is True:
+            parts.append(f" {escape(name)}")
+        elif value is not False:
+            parts.append(f' {escape(name)}="{escape(str(value))}"')
+    parts.append(">")
+    return mark_safe("".join(parts))  # noqa: S308 — every part above is escaped
 
 
 def _select(field: BoundField, classes: dict[str, str | bool]) -> SafeString:
     """What `field.as_widget(attrs=classes)` renders for a plain Select or SelectMultiple, without the templates."""
-    widget = field.field.widget
-    attrs = field.build_widget_attrs(dict(classes), widget)
-    if field.auto_id and "id" not in widget.attrs:
-        attrs.setdefault("id", field.auto_id)
-    context = widget.get_context(field.html_name, field.value(), attrs)["widget"]
+    context = _widget_context(field, classes)
     parts: list[str] = [format_html('<select name="{}"{}>', context["name"], flatatt(context["attrs"]))]
     for group_name, options, _index in context["optgroups"]:
         if group_name:

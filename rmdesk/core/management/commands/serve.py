@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import connections
 
 # A worker's first requests load what Django and rmdesk load lazily (templates, translation catalogues, reference
 # data): a few hundred thousand objects that live as long as the worker. Left to the collector, every full collection
@@ -79,6 +80,9 @@ class Command(BaseCommand):
 
         call_command("collectstatic", interactive=False, verbosity=0)
         application = get_wsgi_application()
+        # Workers keep their database connections between requests (CONN_MAX_AGE): none may be one the master opened
+        # and the fork copied, shared by every worker.
+        connections.close_all()
         # What the master loaded is shared with the forked workers: frozen, the collector never touches (and so never
         # copies) those pages, nor spends a worker's time walking them.
         _freeze_long_lived()
