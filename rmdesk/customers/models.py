@@ -115,6 +115,9 @@ class Customer(VersionedModel):
             # A lead's or head's list: their units' live customers counted and sorted by name on the index alone (with
             # the id, which restrict() and the page need: PostgreSQL read 6,500 table pages for a branch without it).
             models.Index(fields=["owning_unit", "archived_at", "name"], name="customer_unit_list", include=["id"]),
+            # An RM's list the same way: their own customers counted and paged in name order on the index alone (the
+            # primary_rm index alone made the database read each customer's row to test archived_at and sort).
+            models.Index(fields=["primary_rm", "archived_at", "name"], name="customer_rm_list", include=["id"]),
             # Search results rank shorter names first, then older customers: a walk in this order stops early.
             models.Index(Length("search_name"), F("id"), name="customer_search_rank"),
         ]

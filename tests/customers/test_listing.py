@@ -1,5 +1,5 @@
-"""The customer list's scope in name order (rmdesk/customers/listing.py): a unit's scope read in two halves must give
-exactly what one query over restrict() gives, page by page."""
+"""The customer list's scope in name order (rmdesk/customers/listing.py): a unit's or an RM's scope read in two halves
+must give exactly what one query over restrict() gives, page by page."""
 
 from __future__ import annotations
 
@@ -79,6 +79,30 @@ def test_a_team_lead_an_rm_and_head_office_get_the_same_as_one_query(bank: Bank,
     for user in (bank.lead, bank.alice, bank.carol, bank.auditor, bank.risk):
         visible = _visible(user)
         assert _pages(visible, 2) == _everything_in_order(visible), user
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 50])
+def test_an_rms_pages_are_their_own_customers_and_their_co_rm_customers_in_name_order(
+    bank: Bank, book: dict[str, Customer], size: int
+) -> None:
+    # given: dave holds customers of his own, named between carol's two he is a co-RM of, one archived, and is listed as
+    # a co-RM of one of his own as well
+    own = [make_customer(bank.dave, name=name) for name in ("丁丁公司", "子子公司", "甲甲公司")]
+    own.append(make_customer(bank.dave, name="丙丙公司", co_rms=(bank.dave,)))
+    gone = make_customer(bank.dave, name="乙丁公司", archived_at=timezone.now())
+    visible = _visible(bank.dave)
+    # when
+    ids = _pages(visible, size)
+    # then
+    assert ids == _everything_in_order(visible)
+    assert sorted(ids) == sorted([c.pk for c in own] + [book["丙"].pk, book["己"].pk])
+    assert gone.pk not in ids
+    assert sorted(scope_list(visible).outside) == sorted([book["丙"].pk, book["己"].pk])  # his own one only once
+    everything = Customer.objects.restrict(bank.dave, Action.VIEW)
+    assert _pages(everything, size) == _everything_in_order(everything)
+    assert gone.pk in _pages(everything, size)
+    named = everything.filter(name__contains="丙")
+    assert _pages(named, size) == _everything_in_order(named)
 
 
 def test_staff_serving_many_customers_of_other_units_are_read_as_one_query(

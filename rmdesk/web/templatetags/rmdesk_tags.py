@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -16,7 +17,7 @@ from django.forms.utils import flatatt
 from django.forms.widgets import Input
 from django.http import HttpRequest
 from django.utils.functional import Promise
-from django.utils.html import escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
@@ -137,7 +138,8 @@ def form_control(field: BoundField) -> SafeString:
 # Django renders every widget through its templates, and a select's every <option> through a template include: a
 # select of the 97 industry divisions or 340 cities takes milliseconds, and the customer list's filters were a third of
 # its time; its search box and one checkbox were another 8 % of the page under a sampling profiler. The same markup,
-# built here for the widgets whose templates are Django's plain ones (tests/web/test_select_rendering.py).
+# built here for the widgets whose templates are Django's plain ones (tests/web/test_select_rendering.py). Values are
+# escaped by the standard library's html.escape, which Django's escape wraps in a check for lazy strings per call.
 _PLAIN_SELECTS = {forms.Select.template_name, forms.SelectMultiple.template_name}
 # Each of these templates is only {% include "django/forms/widgets/input.html" %}.
 _INPUT_TYPES = ("text", "number", "email", "url", "tel", "password", "hidden", "search", "color", "date", "datetime")
@@ -159,14 +161,14 @@ def _widget_context(field: BoundField, classes: dict[str, str | bool]) -> dict[s
 def _input(field: BoundField, classes: dict[str, str | bool]) -> SafeString:
     """Django's input.html for this field: the value and every attribute as text, escaped; True bare, False left out."""
     context = _widget_context(field, classes)
-    parts = [f'<input type="{escape(context["type"])}" name="{escape(context["name"])}"']
+    parts = [f'<input type="{html.escape(context["type"])}" name="{html.escape(context["name"])}"']
     if context["value"] is not None:
-        parts.append(f' value="{escape(str(context["value"]))}"')
+        parts.append(f' value="{html.escape(str(context["value"]))}"')
     for name, value in context["attrs"].items():
         if value is True:
-            parts.append(f" {escape(name)}")
+            parts.append(f" {html.escape(name)}")
         elif value is not False:
-            parts.append(f' {escape(name)}="{escape(str(value))}"')
+            parts.append(f' {html.escape(name)}="{html.escape(str(value))}"')
     parts.append(">")
     return mark_safe("".join(parts))  # noqa: S308 — every part above is escaped
 
@@ -186,7 +188,7 @@ def _select(field: BoundField, classes: dict[str, str | bool]) -> SafeString:
 
 
 def _option(option: dict[str, Any]) -> str:
-    value, label, attrs = escape(str(option["value"])), escape(str(option["label"])), option["attrs"]
+    value, label, attrs = html.escape(str(option["value"])), html.escape(str(option["label"])), option["attrs"]
     if attrs.keys() <= {"selected"}:  # the common case, without flatatt's generality
         return f'<option value="{value}"{" selected" if attrs.get("selected") else ""}>{label}</option>'
     return f'<option value="{value}"{flatatt(attrs)}>{label}</option>'
