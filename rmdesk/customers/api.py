@@ -21,6 +21,7 @@ from rmdesk.core.reference import city_label, division_label
 from rmdesk.customers import services
 from rmdesk.customers.filters import CustomerFilter
 from rmdesk.customers.models import Customer, FinancialStatement, KeyPerson, Relationship
+from rmdesk.customers.queries import in_order, ranked_ids
 from rmdesk.customers.schemas import (
     CustomerIn,
     CustomerOut,
@@ -172,8 +173,10 @@ def list_customers(request: HttpRequest, query: Query[CustomerQuery]) -> Any:
     restricted = Customer.objects.restrict(_actor(request), Action.VIEW)
     if customer_filter.is_search:
         check_limit(query.limit)
-        ranked = customer_filter.apply(restricted, limit=query.limit)
-        return {"items": [customer_out(c) for c in _with_people(ranked)], "next_cursor": None}
+        narrowed = customer_filter.narrow(restricted)
+        ids = ranked_ids(narrowed, customer_filter.cleaned_data["q"], limit=query.limit)
+        ranked = in_order(_with_people(narrowed), ids)
+        return {"items": [customer_out(c) for c in ranked], "next_cursor": None}
     queryset = customer_filter.apply(restricted)
     page = keyset_page(_with_people(queryset), limit=query.limit, cursor=query.cursor)
     return {"items": [customer_out(c) for c in page.items], "next_cursor": page.next_cursor}

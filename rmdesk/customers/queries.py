@@ -64,7 +64,11 @@ Pairs = list[tuple[int, int]]  # (customer id, name length)
 
 def search_customers(queryset: QuerySet[Customer], q: str, limit: int = SEARCH_LIMIT) -> list[Customer]:
     """The `limit` customers of `queryset` (already restricted) that best match `q`, best first."""
-    ids = ranked_ids(queryset, q, limit=limit)
+    return in_order(queryset, ranked_ids(queryset, q, limit=limit))
+
+
+def in_order(queryset: QuerySet[Customer], ids: Ids) -> list[Customer]:
+    """The customers of `queryset` with these ids, in their order (those it does not hold left out)."""
     found = queryset.in_bulk(ids)
     return [found[pk] for pk in ids if pk in found]
 

@@ -48,7 +48,7 @@ from rmdesk.customers.forms import (
 )
 from rmdesk.customers.listing import scope_list
 from rmdesk.customers.models import Customer, Document, FinancialStatement, KeyPerson, Relationship
-from rmdesk.customers.queries import SEARCH_LIMIT, search_customers
+from rmdesk.customers.queries import SEARCH_LIMIT, in_order, ranked_ids, search_customers
 from rmdesk.customers.rows import list_rows
 from rmdesk.customers.search import read_query
 from rmdesk.org.models import User
@@ -150,10 +150,10 @@ def customer_list(request: AuthedRequest) -> HttpResponse:
     customer_filter = CustomerFilter(request.GET)
     queryset: QuerySet[Customer] = Customer.objects.restrict(request.user, Action.VIEW)
     # A bad filter value shows its field error over an empty list rather than everything or a 500.
-    queryset = customer_filter.apply(queryset) if customer_filter.is_valid() else queryset.none()
+    queryset = customer_filter.narrow(queryset) if customer_filter.is_valid() else queryset.none()
     searching = customer_filter.is_valid() and customer_filter.is_search
     if searching:
-        page_obj = _search_page(queryset, request.GET.get("page"))
+        page_obj = _search_page(queryset, customer_filter.cleaned_data["q"], request.GET.get("page"))
     else:
         page_obj = _page(queryset, request.GET.get("page"))
     context = {
@@ -212,9 +212,10 @@ def _page(queryset: QuerySet[Customer], number: str | None) -> Page[Customer]:
     return Page([found[pk] for pk in ids if pk in found], page.number, paginator)
 
 
-def _search_page(results: QuerySet[Customer], number: str | None) -> Page[Customer]:
-    """The search's best matches (at most SEARCH_LIMIT, ranked), read once: their number is the page's count."""
-    return Paginator(list(_list_rows(results)), PAGE_SIZE).get_page(number)
+def _search_page(queryset: QuerySet[Customer], q: str, number: str | None) -> Page[Customer]:
+    """The search's best matches (at most SEARCH_LIMIT, ranked) in `queryset`, read by id: their number is the page's
+    count."""
+    return Paginator(in_order(_list_rows(queryset), ranked_ids(queryset, q)), PAGE_SIZE).get_page(number)
 
 
 def _list_rows(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
