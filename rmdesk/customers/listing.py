@@ -33,28 +33,31 @@ class ScopeList:
     """`base` (restricted and filtered) in name order: its count, and the ids of any page."""
 
     base: QuerySet[Customer]
-    owned: QuerySet[Customer] | None  # a unit scope: the customers its subtree owns
-    outside: list[int]  # … and the co-RM customers owned elsewhere, in the queryset
+    owned: QuerySet[Customer] | None  # the customers the subtree owns, or the RM holds (None: one query)
+    outside: list[int]  # … and the co-RM customers the first half does not hold, in the queryset
 
+    # The planner is steered (by_index) for the single query only: it could cost the OR of two indexes above a scan of
+    # every customer. Each half is one index range, which it picks alone (the same plans, by EXPLAIN ANALYZE on the 1M
+    # demo bank); the transaction and two statements of steering took an RM's list from 14.2 to 17.3 ms on PostgreSQL.
     def count(self) -> int:
-        with by_index():
-            if self.owned is None:
+        if self.owned is None:
+            with by_index():
                 return self.base.count()
-            return self.owned.count() + len(self.outside)
+        return self.owned.count() + len(self.outside)
 
     def ids(self, start: int, size: int) -> list[int]:
         """The ids of rows start … start + size − 1."""
-        with by_index():
-            if self.owned is None:
+        if self.owned is None:
+            with by_index():
                 return list(self.base.order_by(*ORDER).values_list("pk", flat=True)[start : start + size])
-            owned = self.owned.order_by(*ORDER).values_list("pk", flat=True)
-            if not self.outside:
-                return list(owned[start : start + size])
-            # The page lies among the first start + size owned and the few from outside: the database orders those
-            # (its collation, not Python's), reading only them.
-            candidates = [*owned[: start + size], *self.outside]
-            merged = self.base.filter(pk__any_of=id_array(candidates)).order_by(*ORDER).values_list("pk", flat=True)
-            return list(merged[start : start + size])
+        owned = self.owned.order_by(*ORDER).values_list("pk", flat=True)
+        if not self.outside:
+            return list(owned[start : start + size])
+        # The page lies among the first start + size owned and the few from outside: the database orders those (its
+        # collation, not Python's), reading only them.
+        candidates = [*owned[: start + size], *self.outside]
+        merged = self.base.filter(pk__any_of=id_array(candidates)).order_by(*ORDER).values_list("pk", flat=True)
+        return list(merged[start : start + size])
 
 
 def scope_list(base: QuerySet[Customer]) -> ScopeList:
