@@ -122,7 +122,7 @@ def database(directory: Path) -> dict[str, object]:
     try:
         # A worker reuses its connection from request to request for up to a minute: on SQLite a new connection per
         # request parsed the whole schema again and started with an empty page cache, 1.8 ms of a list request's 17 ms
-        # of CPU on the 1M demo bank (bench/bench_http.py).
+        # of CPU on the 1M demo bank (bench/cpu_per_request.py).
         config: dict[str, object] = dict(dj_database_url.parse(raw, conn_max_age=60))
     except ValueError as exc:
         raise ImproperlyConfigured(f"RMDESK_DATABASE_URL is not a usable database URL: {exc}") from None
