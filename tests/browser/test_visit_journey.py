@@ -125,10 +125,15 @@ def test_an_rm_plans_records_and_follows_up_a_visit_and_the_lead_sees_it(
     # --- the record ------------------------------------------------------------------------------------------------
     page.locator(f"a[href='{reverse('visits:record', args=[visit_pk])}']").first.click()
     record = page.locator("#record-form")
-    # It took place earlier than planned: today, in the early morning.
-    record.locator("input[name=day]").fill(today.isoformat())
-    record.locator("input[name=start_time]").fill("00:00")
-    record.locator("input[name=end_time]").fill("00:40")
+    # It took place earlier than planned: 40 minutes ending an hour ago, on one day. (00:00–00:40 today was in the
+    # future when the suite ran between midnight and 00:40 in Shanghai, and the record was refused.)
+    ended = timezone.localtime() - timedelta(hours=1)
+    if ended.hour == 0 and ended.minute <= 40:
+        ended -= timedelta(minutes=45)  # late the day before, so that it starts on the same day
+    started = ended - timedelta(minutes=40)
+    record.locator("input[name=day]").fill(ended.date().isoformat())
+    record.locator("input[name=start_time]").fill(started.strftime("%H:%M"))
+    record.locator("input[name=end_time]").fill(ended.strftime("%H:%M"))
     record.locator("textarea[name=goals_short]").fill("年内新增一条产线")
     record.locator("textarea[name=goals_long]").fill("三年内上市")
     for tag in (NeedTag.WORKING_CAPITAL, NeedTag.CASH_MANAGEMENT):
