@@ -31,5 +31,8 @@ def test_a_worker_freezes_what_it_loaded_once_warm() -> None:
     # then everything alive is frozen, once
     frozen = gc.get_freeze_count()
     assert frozen > 0
+    fresh = [[] for _ in range(1000)]  # alive and tracked: a second freeze would add them all
     hook(SimpleNamespace(nr=serve.WARM_UP_REQUESTS + 1), None, {}, None)
-    assert gc.get_freeze_count() == frozen
+    # A frozen object that dies meanwhile lowers the count (CI saw 606,720 → 606,719 with nothing frozen again).
+    assert gc.get_freeze_count() <= frozen
+    assert len(fresh) == 1000
