@@ -208,8 +208,7 @@ def _page(queryset: QuerySet[Customer], number: str | None) -> Page[Customer]:
     paginator = _CountedPaginator(scope.count())
     page = paginator.get_page(number)
     ids = scope.ids((page.number - 1) * PAGE_SIZE, PAGE_SIZE)
-    found = _list_rows(queryset).in_bulk(ids)
-    return Page([found[pk] for pk in ids if pk in found], page.number, paginator)
+    return Page(in_order(_list_rows(queryset), ids), page.number, paginator)
 
 
 def _search_page(queryset: QuerySet[Customer], q: str, number: str | None) -> Page[Customer]:
