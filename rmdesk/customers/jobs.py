@@ -5,23 +5,33 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import translation
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
 from rmdesk.core.errors import NotFoundError
+from rmdesk.core.messages import in_each_language
 from rmdesk.customers.imports.readers import FileRejected
 from rmdesk.customers.imports.runner import rejects_workbook, run_import
 from rmdesk.customers.imports.store import ImportJob, prune_jobs
 from rmdesk.org.models import User
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 logger = logging.getLogger(__name__)
 
 # The status page lists this many row errors; the error file holds them all.
 ERRORS_SHOWN = 1000
+FAILED = _("The import stopped because of an internal error. Nothing was saved.")
+
+
+def _each(message: StrOrPromise) -> dict[str, str]:
+    """The message in each language, for the job file: the page shows it in the reader's."""
+    return in_each_language(lambda: str(message))
 
 
 @task()
@@ -45,23 +55,23 @@ def import_customers(job_id: str) -> dict[str, Any]:
                 progress=job.progress_reporter(),
             )
         except FileRejected as error:
-            job.report(state="rejected", message=error.message)
+            job.report(state="rejected", message=_each(error.message))
             return {"state": "rejected"}
         except NotFoundError:
-            job.report(state="rejected", message=_("You may not import customers."))
+            job.report(state="rejected", message=_each(_("You may not import customers.")))
             return {"state": "rejected"}
         except Exception:
             logger.exception("import job %s failed", job_id)
-            job.report(state="failed", message=_("The import stopped because of an internal error. Nothing was saved."))
+            job.report(state="failed", message=_each(FAILED))
             raise
         finally:
             job.discard_upload()
         if result.rejected:
-            job.write_errors(rejects_workbook(result))
+            job.write_errors(in_each_language(lambda: rejects_workbook(result)))
         job.report(
             state="done",
             summary=result.summary(),
-            errors=[asdict(error) for error in islice(result.errors(), ERRORS_SHOWN)],
+            errors=in_each_language(lambda: [asdict(error) for error in islice(result.errors(), ERRORS_SHOWN)]),
             error_count=sum(1 for _error in result.errors()),
         )
         return result.summary()

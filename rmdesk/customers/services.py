@@ -6,14 +6,14 @@ import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from pathlib import PurePath
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from rmdesk.access.policy import Action, may, scope_for
 from rmdesk.audit.services import diff, record
@@ -32,6 +32,9 @@ from rmdesk.customers.models import (
 from rmdesk.customers.search import Searchable, bulk_search_rows
 from rmdesk.org.choices import Role
 from rmdesk.org.models import OrgUnit, User
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 V = TypeVar("V", bound=VersionedModel)
 M = TypeVar("M", bound=models.Model)
@@ -134,7 +137,7 @@ def _to_places(value: Decimal, places: int | None) -> Decimal:
 
 
 def _save_clean(
-    obj: M, *, unique_message: dict[str, str] | None = None, validate: Callable[[M], None] | None = None
+    obj: M, *, unique_message: dict[str, StrOrPromise] | None = None, validate: Callable[[M], None] | None = None
 ) -> None:
     """Validate every field and cross-field rule (`validate`, else full_clean()), then save; a unique clash becomes a
     field error."""
@@ -176,7 +179,7 @@ def _check_reassignment(actor: User, customer: Customer, data: dict[str, Any]) -
 
 def _check_assignment(actor: User, *, owning_unit: OrgUnit | None, primary_rm: User | None) -> None:
     """The owning unit and primary RM must lie inside what the actor manages."""
-    errors: dict[str, str] = {}
+    errors: dict[str, StrOrPromise] = {}
     if primary_rm is not None and (primary_rm.role != Role.RM or not primary_rm.is_active):
         errors["primary_rm"] = _("The primary RM must be an active relationship manager.")
     scope = scope_for(actor, Action.CREATE)
@@ -221,7 +224,7 @@ def _update_versioned(
     return obj
 
 
-def _credit_code_taken() -> dict[str, str]:
+def _credit_code_taken() -> dict[str, StrOrPromise]:
     return {"credit_code": _("A customer with this unified social credit code already exists.")}
 
 
@@ -457,7 +460,7 @@ def _add_owned(
     data: dict[str, Any],
     fields: tuple[str, ...],
     action: str,
-    unique_message: dict[str, str] | None = None,
+    unique_message: dict[str, StrOrPromise] | None = None,
     before_save: Callable[[V], None] | None = None,
 ) -> V:
     """Attach a new row to a customer the actor may change, and audit its fields."""
@@ -536,7 +539,7 @@ def reveal_key_person(*, actor: User, key_person_id: int, field: str) -> str:
 @transaction.atomic
 def add_financial_statement(*, actor: User, customer_id: int, data: dict[str, Any]) -> FinancialStatement:
     """Record one year's financial statement figures."""
-    taken = {"year": _("This customer already has a statement for that year.")}
+    taken: dict[str, StrOrPromise] = {"year": _("This customer already has a statement for that year.")}
 
     def year_free(statement: FinancialStatement) -> None:
         if FinancialStatement.objects.filter(customer_id=customer_id, year=statement.year).exists():
@@ -587,7 +590,7 @@ def _link_counterparty(relationship: Relationship) -> None:
 
 
 def _check_relationship(relationship: Relationship) -> None:
-    errors: dict[str, str] = {}
+    errors: dict[str, StrOrPromise] = {}
     if not relationship.counterparty_name and relationship.counterparty is None:
         errors["counterparty_name"] = _("Name the other firm or pick a customer.")
     if relationship.kind == "affiliate" and relationship.share_pct is None:

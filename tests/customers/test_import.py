@@ -20,6 +20,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escape
+from django.utils.translation import gettext
 from openpyxl import Workbook, load_workbook
 
 from rmdesk.audit.models import AuditEvent
@@ -422,10 +423,11 @@ def test_a_file_that_cannot_be_imported_is_refused_with_a_clear_message(
     path = tmp_path / name
     path.write_bytes(content)
     # when
-    with translation.override("en"), pytest.raises(FileRejected) as raised:
+    with translation.override("zh-hans"), pytest.raises(FileRejected) as raised:
         do_import(bank.alice, path)
-    # then
-    assert raised.value.message == message
+    # then: the message is rendered in the language of whoever reads it
+    with translation.override("en"):
+        assert str(raised.value.message) == message
     assert not AuditEvent.objects.exists()
 
 
@@ -437,7 +439,8 @@ def test_a_file_with_more_rows_than_allowed_is_refused(bank: Bank, tmp_path: Pat
     with translation.override("en"), pytest.raises(FileRejected) as raised:
         do_import(bank.alice, path)
     # then
-    assert raised.value.message == "The file has more than 3 rows. Split it into smaller files."
+    with translation.override("en"):
+        assert str(raised.value.message) == "The file has more than 3 rows. Split it into smaller files."
     assert not Customer.objects.exists()
 
 
@@ -663,7 +666,7 @@ def test_the_upload_runs_as_a_job_and_the_page_shows_its_result(
     rows = list(load_workbook(io.BytesIO(b"".join(errors.streaming_content))).worksheets[0].iter_rows(values_only=True))
     assert rows[1][0] == "<b>坏</b>代码有限公司"
     # the upload itself is gone; the job's files and the error file stay
-    assert sorted(p.suffix for p in imports_dir.iterdir()) == [".json", ".json", ".xlsx"]
+    assert sorted(p.suffix for p in imports_dir.iterdir()) == [".json", ".json", ".xlsx", ".xlsx"]
 
 
 @override_settings(TASKS=IMMEDIATE)
@@ -744,3 +747,89 @@ def test_the_template_downloads_in_each_language(bank: Bank, client: Client) -> 
     # then
     assert load_workbook(io.BytesIO(zh.content)).sheetnames[0] == "客户"
     assert load_workbook(io.BytesIO(en.content)).sheetnames[0] == "Customers"
+
+
+@override_settings(TASKS=IMMEDIATE)
+def test_the_job_reports_its_errors_in_the_language_of_whoever_reads_them(
+    bank: Bank, tmp_path: Path, client: Client, imports_dir: Path
+) -> None:
+    # given: a file uploaded from the Chinese page, with errors from the cells, the file and the services
+    carols = make_customer(bank.carol, name="宁波港务有限公司")
+    good = credit_code()
+    header = [*CUSTOMER_HEADER, "主办客户经理用户名"]
+    path = xlsx(tmp_path / "c.xlsx", {"客户": [
+        header,
+        ["好客户有限公司", good, None, None, None, None, None],
+        ["坏代码有限公司", wrong_check_char(credit_code()), None, None, None, None, None],
+        ["别人的客户有限公司", carols.credit_code, None, None, None, None, None],
+        ["层级有误有限公司", credit_code(), None, None, "金牌", None, None],
+        ["重复有限公司", good, None, None, None, None, None],
+        ["转手有限公司", credit_code(), None, None, None, None, "bob"],
+    ]})
+    client.force_login(bank.alice)
+    with path.open("rb") as upload:
+        location = client.post(
+            reverse("customers:import"), {"file": upload, "partial": "on"}, HTTP_ACCEPT_LANGUAGE="zh-hans"
+        )["Location"]
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
+        validate_credit_code(wrong_check_char(credit_code()))
+    with translation.override("en"):
+        wrong_check = refused.value.messages[0]
+    english = [
+        wrong_check,
+        "A customer with this credit code exists but is not yours.",
+        "“金牌” is not one of: Strategic, Core, Key, General.",
+        "This repeats row 2 of the same sheet.",
+        "You can only make yourself the primary RM.",
+    ]
+    # when: the page and the error file are read after a switch to English
+    page = client.get(location, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    errors = client.get(location + "errors.xlsx", HTTP_ACCEPT_LANGUAGE="en")
+    chinese_page = client.get(location, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    # then: every message is in English, in the page and in the file; the Chinese page has none of them
+    rows = list(load_workbook(io.BytesIO(b"".join(errors.streaming_content))).worksheets[0].iter_rows(values_only=True))
+    assert rows[0][-1] == "Errors"
+    assert [row[0] for row in rows[1:]] == [
+        "坏代码有限公司", "别人的客户有限公司", "层级有误有限公司", "重复有限公司", "转手有限公司"]
+    for message, row in zip(english, rows[1:], strict=True):
+        assert escape(message) in page
+        assert message in row[-1]
+        assert escape(message) not in chinese_page
+    with translation.override("zh-hans"):
+        assert escape(gettext("A customer with this credit code exists but is not yours.")) in chinese_page
+
+
+@override_settings(TASKS=IMMEDIATE)
+def test_a_file_the_job_refuses_is_explained_in_the_readers_language(
+    bank: Bank, tmp_path: Path, client: Client, imports_dir: Path
+) -> None:
+    # given: a file with a column the template does not know, uploaded from the Chinese page
+    path = xlsx(tmp_path / "c.xlsx", {"客户": [["名称", "信用代码"], ["甲公司", "x"]]})
+    client.force_login(bank.alice)
+    with path.open("rb") as upload:
+        location = client.post(reverse("customers:import"), {"file": upload}, HTTP_ACCEPT_LANGUAGE="zh-hans")[
+            "Location"
+        ]
+    # when
+    page = client.get(location, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    # then
+    assert escape("客户: these columns are not known: “信用代码”. Use the headers of the template.") in page
+
+
+def test_a_job_written_by_an_earlier_release_in_one_language_is_still_shown(
+    bank: Bank, client: Client, imports_dir: Path
+) -> None:
+    # given: the job file and error file as a release before the per-language report left them
+    job = ImportJob.create(user_id=bank.alice.pk, upload=SimpleUploadedFile("old.csv", b"a,b\n"), partial=True,
+                           language="zh-hans")
+    job.discard_upload()
+    job.report(state="done", summary={"rows": 1, "rejected": 1, "saved": True}, error_count=1,
+               errors=[{"sheet": "客户", "row": 2, "column": "名称", "message": "旧版本的错误说明"}])
+    (imports_dir / f"{job.id}-errors.xlsx").write_bytes(b"PK earlier error file")
+    client.force_login(bank.alice)
+    # when
+    page = client.get(reverse("customers:import_status", args=[job.id]), HTTP_ACCEPT_LANGUAGE="en")
+    errors = client.get(reverse("customers:import_errors", args=[job.id]), HTTP_ACCEPT_LANGUAGE="en")
+    # then
+    assert "旧版本的错误说明" in page.content.decode()
+    assert b"".join(errors.streaming_content) == b"PK earlier error file"

@@ -32,7 +32,7 @@ def finished_job(user_id: int, *, days_ago: float) -> ImportJob:
     )
     job.discard_upload()
     job.report(state="done", summary={"rows": 1, "rejected": 1, "saved": False})
-    job.write_errors(b"PK not really a workbook")
+    job.write_errors({"zh-hans": b"PK not really a workbook", "en": b"PK not really a workbook"})
     age(job.directory.glob(f"{job.id}*"), days_ago)
     return job
 
@@ -71,9 +71,8 @@ def test_the_files_of_jobs_older_than_the_setting_go_when_the_next_import_starts
     assert not any(name.lstrip(".").startswith(old.id) for name in names(imports_dir))
     assert client.get(reverse("customers:import_status", args=[old.id])).status_code == 404
     assert client.get(reverse("customers:import_errors", args=[old.id])).status_code == 404
-    assert {f"{recent.id}.meta.json", f"{recent.id}.json", f"{recent.id}-errors.xlsx", "README.txt"} <= names(
-        imports_dir
-    )
+    kept = {f"{recent.id}.meta.json", f"{recent.id}.json", f"{recent.id}-errors.zh-hans.xlsx", "README.txt"}
+    assert kept | {f"{recent.id}-errors.en.xlsx"} <= names(imports_dir)
     assert client.get(location).status_code == 200
 
 

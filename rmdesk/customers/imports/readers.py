@@ -19,12 +19,17 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet._reader import FORMULA_TAG, VALUE_TAG, WorkSheetParser
+
+from rmdesk.core import messages
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # An .xlsx is a zip: refuse one that would unpack to more than this (a "zip bomb").
 MAX_UNPACKED_BYTES = 1024 * 1024 * 1024
@@ -37,16 +42,16 @@ Progress = Callable[[str, int, int], None]
 class FileRejected(Exception):
     """The file as a whole cannot be imported; the message says why, in the user's language."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: StrOrPromise) -> None:
         super().__init__(message)
-        self.message = message
+        self.message = message  # translated when shown: a background import shows it in the reader's language
 
 
 @dataclass(frozen=True)
 class CellProblem:
     """A cell that holds no usable value (a formula never calculated, an Excel error)."""
 
-    message: str
+    message: StrOrPromise
     shown: str  # what the cell showed or held, for the error file
 
     def __str__(self) -> str:
@@ -96,7 +101,10 @@ class _RowCounter:
         self.count += 1
         if self.count > self.max_rows:
             raise FileRejected(
-                _("The file has more than %(max)s rows. Split it into smaller files.") % {"max": f"{self.max_rows:,}"}
+                messages.interpolate(
+                    _("The file has more than %(max)s rows. Split it into smaller files."),
+                    {"max": f"{self.max_rows:,}"},
+                )
             )
         if self.progress is not None and self.count % 1000 == 0:
             self.progress("reading", self.count, 0)
@@ -130,7 +138,8 @@ class _CachedValueParser(WorkSheetParser):
             cell: dict[str, Any] = super().parse_cell(element)
             if cell["data_type"] == "e":
                 cell["value"] = CellProblem(
-                    _("The cell holds the Excel error %(error)s.") % {"error": cell["value"]}, str(cell["value"])
+                    messages.interpolate(_("The cell holds the Excel error %(error)s."), {"error": cell["value"]}),
+                    str(cell["value"]),
                 )
             return cell
         self.data_only = True
@@ -143,13 +152,18 @@ class _CachedValueParser(WorkSheetParser):
         # (t="str") can really be empty.
         if not element.findtext(VALUE_TAG) and element.get("t") != "str":
             cell["value"] = CellProblem(
-                _("The formula %(formula)s has no saved value. Open the file in Excel, save it and import it again.")
-                % {"formula": text},
+                messages.interpolate(
+                    _(
+                        "The formula %(formula)s has no saved value. "
+                        "Open the file in Excel, save it and import it again."
+                    ),
+                    {"formula": text},
+                ),
                 text,
             )
         elif cell["data_type"] == "e":
             message = _("The formula %(formula)s gives the Excel error %(error)s.")
-            cell["value"] = CellProblem(message % {"formula": text, "error": cell["value"]}, text)
+            cell["value"] = CellProblem(messages.interpolate(message, {"formula": text, "error": cell["value"]}), text)
         elif cell["value"] is None:
             cell["value"] = ""  # the formula's saved result is an empty text
         return cell
@@ -241,7 +255,9 @@ def _read_csv(path: Path, counter: _RowCounter) -> list[RawSheet]:
             for number, record in enumerate(reader, start=1):
                 yield number, [value if value.strip() else None for value in record]
         except csv.Error as error:
-            message = _("Row %(row)s cannot be read: %(error)s") % {"row": number + 1, "error": error}
+            message = messages.interpolate(
+                _("Row %(row)s cannot be read: %(error)s"), {"row": number + 1, "error": str(error)}
+            )
             raise FileRejected(message) from None
 
     sheet = _sheet_from_rows("", rows(), counter)
@@ -269,7 +285,9 @@ def check_file(*, name: str, size: int | None, head: bytes, max_bytes: int) -> N
     if not size:
         raise FileRejected(_("The file is empty."))
     if size > max_bytes:
-        raise FileRejected(_("The file is larger than %(mb)d MB.") % {"mb": max_bytes // (1024 * 1024)})
+        raise FileRejected(
+            messages.interpolate(_("The file is larger than %(mb)d MB."), {"mb": max_bytes // (1024 * 1024)})
+        )
     if extension == ".xlsx" and head.startswith(OLE_SIGNATURE):
         raise FileRejected(
             _("The workbook is an old .xls file or is password-protected. Save it as .xlsx without a password.")

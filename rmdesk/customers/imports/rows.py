@@ -16,14 +16,15 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import translation
-from django.utils.translation import gettext as _
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
-from rmdesk.core import validators
+from rmdesk.core import messages, validators
 from rmdesk.core.reference import city_name_en, industries, regions
 from rmdesk.core.xlsx import column_letter
 from rmdesk.customers.imports.readers import CellProblem, FileRejected, RawFile, RawSheet
@@ -45,6 +46,9 @@ from rmdesk.customers.imports.templates import (
 )
 from rmdesk.org.models import OrgUnit, User
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 CENT = Decimal("0.01")
 # Excel keeps 15 significant digits; a float cell read back with more shows binary noise (0.1 + 0.2).
 EXCEL_DIGITS = ".15g"
@@ -55,7 +59,7 @@ _DATE_DIGITS = re.compile(r"(\d{4})(\d{2})(\d{2})")
 @dataclass
 class CellError:
     field: str  # "" for the row as a whole
-    message: str
+    message: str | Promise  # translated when shown: the job renders its report in each language
 
 
 @dataclass
@@ -65,8 +69,8 @@ class ParsedRow:
     values: dict[str, Any] = field(default_factory=dict)
     errors: list[CellError] = field(default_factory=list)
 
-    def error(self, field_name: str, message: object) -> None:
-        self.errors.append(CellError(field_name, str(message)))
+    def error(self, field_name: str, message: str | Promise) -> None:
+        self.errors.append(CellError(field_name, message))
 
     @property
     def ok(self) -> bool:
@@ -176,9 +180,9 @@ def parse_choice(column: Column, value: Any) -> str:
     key = normalise_header(cell_text(value))
     choice = _choice_keys(column.choices).get(key)
     if choice is None:
-        labels = ", ".join(str(label) for label in column.choices.labels)  # type: ignore[union-attr]
+        labels = messages.join(", ", column.choices.labels)  # type: ignore[union-attr]
         message = _("“%(value)s” is not one of: %(choices)s.")
-        raise ValidationError(message % {"value": cell_text(value), "choices": labels})
+        raise ValidationError(messages.interpolate(message, {"value": cell_text(value), "choices": labels}))
     return choice
 
 
@@ -186,8 +190,10 @@ def parse_rating(value: Any) -> str:
     rating = _folded(cell_text(value)).upper()
     if rating not in settings.CREDIT_RATING_SCALE:
         raise ValidationError(
-            _("“%(value)s” is not one of: %(choices)s.")
-            % {"value": cell_text(value), "choices": ", ".join(settings.CREDIT_RATING_SCALE)}
+            messages.interpolate(
+                _("“%(value)s” is not one of: %(choices)s."),
+                {"value": cell_text(value), "choices": ", ".join(settings.CREDIT_RATING_SCALE)},
+            )
         )
     return rating
 
@@ -362,20 +368,27 @@ def _columns(sheet: RawSheet, spec: SheetSpec, where: str) -> list[Column | None
         columns.append(column)
     if unknown:
         raise FileRejected(
-            _("%(sheet)s: these columns are not known: %(columns)s. Use the headers of the template.")
-            % {"sheet": where, "columns": "、".join(f"“{u}”" for u in unknown)}
+            messages.interpolate(
+                _("%(sheet)s: these columns are not known: %(columns)s. Use the headers of the template."),
+                {"sheet": where, "columns": "、".join(f"“{u}”" for u in unknown)},
+            )
         )
     fields = [c.field for c in columns if c is not None and c.imported]
-    repeated = sorted({str(c.label) for c in columns if c is not None and c.imported and fields.count(c.field) > 1})
+    repeated = {c.field: c.label for c in columns if c is not None and c.imported and fields.count(c.field) > 1}
     if repeated:
         raise FileRejected(
-            _("%(sheet)s: these columns appear twice: %(columns)s.") % {"sheet": where, "columns": "、".join(repeated)}
+            messages.interpolate(
+                _("%(sheet)s: these columns appear twice: %(columns)s."),
+                {"sheet": where, "columns": messages.join("、", repeated.values())},
+            )
         )
-    missing = [str(c.label) for c in spec.columns if c.required and c.field not in fields]
+    missing = [c.label for c in spec.columns if c.required and c.field not in fields]
     if missing:
         raise FileRejected(
-            _("%(sheet)s: these required columns are missing: %(columns)s.")
-            % {"sheet": where, "columns": "、".join(missing)}
+            messages.interpolate(
+                _("%(sheet)s: these required columns are missing: %(columns)s."),
+                {"sheet": where, "columns": messages.join("、", missing)},
+            )
         )
     return columns
 
@@ -390,32 +403,43 @@ def _spec_for(sheet: RawSheet) -> SheetSpec | None:
     headers = [cell_text(h) for h in sheet.header]
     spec = sheet_for_headers(headers) or closest_sheet(headers)
     if spec is None:
-        names = "、".join(str(s.title) for s in SHEETS)
+        names = messages.join("、", [s.title for s in SHEETS])
         if sheet.title:
             raise FileRejected(
-                _("The sheet “%(sheet)s” is not one of %(names)s, and its columns do not tell which it is.")
-                % {"sheet": sheet.title, "names": names}
+                messages.interpolate(
+                    _("The sheet “%(sheet)s” is not one of %(names)s, and its columns do not tell which it is."),
+                    {"sheet": sheet.title, "names": names},
+                )
             )
-        raise FileRejected(_("The columns do not match any sheet of the template (%(names)s).") % {"names": names})
+        raise FileRejected(
+            messages.interpolate(_("The columns do not match any sheet of the template (%(names)s)."), {"names": names})
+        )
     return spec
 
 
-def _headerless(position: int, number: int, value: Any) -> str:
-    return _("The cell %(cell)s holds “%(value)s” but its column has no header.") % {
-        "cell": f"{column_letter(position)}{number}",
-        "value": cell_text(value),
-    }
+def _headerless(position: int, number: int, value: Any) -> StrOrPromise:
+    return messages.interpolate(
+        _("The cell %(cell)s holds “%(value)s” but its column has no header."),
+        {"cell": f"{column_letter(position)}{number}", "value": cell_text(value)},
+    )
 
 
 def _merged_errors(sheet: RawSheet, columns: list[Column | None], rows: dict[int, ParsedRow]) -> None:
     for ref, min_col, min_row, _max_col, max_row in sheet.merged:
         if min_row <= sheet.header_row:
             raise FileRejected(
-                _("%(sheet)s: the header cells %(range)s are merged. Unmerge them: every column needs its own header.")
-                % {"sheet": sheet.title, "range": ref}
+                messages.interpolate(
+                    _(
+                        "%(sheet)s: the header cells %(range)s are merged. "
+                        "Unmerge them: every column needs its own header."
+                    ),
+                    {"sheet": sheet.title, "range": ref},
+                )
             )
         column = columns[min_col - 1] if min_col - 1 < len(columns) else None
-        message = _("The cells %(range)s are merged. Unmerge them and fill in every cell.") % {"range": ref}
+        message = messages.interpolate(
+            _("The cells %(range)s are merged. Unmerge them and fill in every cell."), {"range": ref}
+        )
         for number in range(min_row, max_row + 1):
             row = rows.get(number)
             if row is not None:
@@ -436,8 +460,10 @@ def parse_file(raw: RawFile, *, lookups: Lookups | None = None, progress: Any = 
         where = sheet.title or raw.name
         if spec.key in seen_specs:
             raise FileRejected(
-                _("The sheets “%(first)s” and “%(second)s” hold the same kind of rows; put them in one sheet.")
-                % {"first": seen_specs[spec.key], "second": where}
+                messages.interpolate(
+                    _("The sheets “%(first)s” and “%(second)s” hold the same kind of rows; put them in one sheet."),
+                    {"first": seen_specs[spec.key], "second": where},
+                )
             )
         seen_specs[spec.key] = where
         columns = _columns(sheet, spec, where)
@@ -464,7 +490,7 @@ def parse_file(raw: RawFile, *, lookups: Lookups | None = None, progress: Any = 
                 try:
                     row.values[column.field] = parse_cell(column, value, lookups)
                 except ValidationError as error:
-                    row.error(column.field, " ".join(str(m) for m in error.messages))
+                    row.error(column.field, messages.join(" ", messages.of_validation_error(error)))
             for column in spec.columns:
                 if (
                     column.required
@@ -481,7 +507,9 @@ def parse_file(raw: RawFile, *, lookups: Lookups | None = None, progress: Any = 
                 if identity in first_row_of:
                     row.error(
                         "credit_code" if spec.key == "customers" else "",
-                        _("This repeats row %(row)s of the same sheet.") % {"row": first_row_of[identity]},
+                        messages.interpolate(
+                            _("This repeats row %(row)s of the same sheet."), {"row": first_row_of[identity]}
+                        ),
                     )
                 else:
                     first_row_of[identity] = row.number

@@ -21,15 +21,16 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from rmdesk.access.policy import Action, may
 from rmdesk.audit.services import record
+from rmdesk.core import messages
 from rmdesk.core.errors import ConflictError, DomainError, NotFoundError
 from rmdesk.core.xlsx import Sheet, workbook_bytes
 from rmdesk.customers import services
@@ -38,6 +39,9 @@ from rmdesk.customers.imports.rows import Lookups, ParsedRow, ParsedSheet, cell_
 from rmdesk.customers.imports.templates import ERRORS_LABEL
 from rmdesk.customers.models import Customer, FinancialStatement, KeyPerson, Relationship
 from rmdesk.org.models import User
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 CHUNK = 500
 OUTCOMES = ("created", "updated", "unchanged", "rejected")
@@ -80,7 +84,7 @@ class ImportResult:
             title = sheet.title or str(sheet.spec.title)
             for row in sheet.rows:
                 for error in row.errors:
-                    yield RowError(title, row.number, sheet.spec.label(error.field), error.message)
+                    yield RowError(title, row.number, str(sheet.spec.label(error.field)), str(error.message))
 
     def summary(self) -> dict[str, Any]:
         """Counts as plain data, for the audit event, the job file and the command's output."""
@@ -97,7 +101,7 @@ class ImportResult:
 
 def _row_message(row: ParsedRow, sheet: ParsedSheet) -> str:
     return "; ".join(
-        f"{sheet.spec.label(error.field)}: {error.message}" if sheet.spec.label(error.field) else error.message
+        f"{sheet.spec.label(error.field)}: {error.message}" if sheet.spec.label(error.field) else str(error.message)
         for error in row.errors
     )
 
@@ -250,21 +254,22 @@ class _Applier:
     @staticmethod
     def _report(row: ParsedRow, error: ValidationError) -> None:
         """A service's refusal as the row's errors, under the columns they concern."""
+        # The messages stay lazy, with their params, so the report can be shown in another language.
         if hasattr(error, "error_dict"):
-            for name, messages in error.message_dict.items():
+            for name, errors in error.error_dict.items():
                 name = "" if name == NON_FIELD_ERRORS else FIELD_COLUMNS.get(name, name)
-                for message in messages:
+                for message in messages.of_validation_error(ValidationError(errors)):
                     row.error(name, message)
         else:
-            for message in error.messages:
+            for message in messages.of_validation_error(error):
                 row.error("", message)
 
     @staticmethod
-    def _not_yours() -> str:
+    def _not_yours() -> StrOrPromise:
         return _("A customer with this credit code exists but is not yours.")
 
     @staticmethod
-    def _archived() -> str:
+    def _archived() -> StrOrPromise:
         return _("This customer's file is archived; an import cannot change it.")
 
     # --- one handler per sheet: each returns "created", "updated" or "unchanged", or raises ---
@@ -290,10 +295,12 @@ class _Applier:
     def _customer_id(self, code: str) -> int:
         if code in self.customer_ids:
             return self.customer_ids[code]
+        message: StrOrPromise
         if code in self.rejected_customer_rows:
-            message = _("The customer's own row (row %(row)s of the customers sheet) was not imported.") % {
-                "row": self.rejected_customer_rows[code]
-            }
+            message = messages.interpolate(
+                _("The customer's own row (row %(row)s of the customers sheet) was not imported."),
+                {"row": self.rejected_customer_rows[code]},
+            )
         elif code in self.archived:
             message = self._archived()
         elif code in self.known_codes:

@@ -5,7 +5,9 @@ Per job (a random UUID, never the user's file name):
 - `<job>.meta.json` who started it, in which language, with which options — written by the request only;
 - `<job>.json` state and progress — written by the worker only, each time whole, through a rename, so
   the page polling it never reads half a file;
-- `<job>-errors.xlsx` the rejected rows with their errors, when there are any.
+- `<job>-errors.<language>.xlsx` the rejected rows with their errors, when there are any, one file per language
+  of the bank so that the user reads them in the language they read the page in.
+- `<job>.json` likewise holds the messages it shows in each language.
 One writer per file, so the request and the worker never overwrite each other.
 
 A job's files are kept IMPORT_KEEP_DAYS days after it last wrote one (its page and error file stay available that
@@ -26,6 +28,8 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
+
+from rmdesk.core.messages import for_reader
 
 ALLOWED_EXTENSIONS = (".xlsx", ".csv")
 # Until settings.py names RMDESK_IMPORT_KEEP_DAYS (IMPORT_KEEP_DAYS), jobs are kept this long.
@@ -99,9 +103,16 @@ class ImportJob:
     def progress_path(self) -> Path:
         return self.directory / f"{self.id}.json"
 
-    @property
-    def errors_path(self) -> Path:
-        return self.directory / f"{self.id}-errors.xlsx"
+    def errors_path(self, language: str) -> Path:
+        return self.directory / f"{self.id}-errors.{language}.xlsx"
+
+    def error_file(self) -> Path | None:
+        """The error file in the reader's language; one in another language, or written by an earlier release in
+        one language only, rather than none."""
+        paths = {code: self.errors_path(code) for code, _name in settings.LANGUAGES}
+        written = {code: path for code, path in paths.items() if path.exists()}
+        earlier = self.directory / f"{self.id}-errors.xlsx"
+        return for_reader(written, earlier if earlier.exists() else None)
 
     def meta(self) -> dict[str, Any]:
         return _read_json(self.meta_path) or {}
@@ -128,8 +139,9 @@ class ImportJob:
         state["updated_at"] = time.time()
         _write_atomically(self.progress_path, json.dumps(state, ensure_ascii=False, default=str).encode())
 
-    def write_errors(self, content: bytes) -> None:
-        _write_atomically(self.errors_path, content)
+    def write_errors(self, content_by_language: dict[str, bytes]) -> None:
+        for language, content in content_by_language.items():
+            _write_atomically(self.errors_path(language), content)
 
     def progress_reporter(self) -> Any:
         """A progress callback for the runner that rewrites the job file at most twice a second."""

@@ -16,7 +16,6 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -24,11 +23,12 @@ from django_tasks.exceptions import TaskResultDoesNotExist
 
 from rmdesk.access.policy import Action, may
 from rmdesk.core.htmx import render_page_or_partial
+from rmdesk.core.messages import for_reader
 from rmdesk.customers.exports import XLSX
 from rmdesk.customers.forms import ImportForm
 from rmdesk.customers.imports.store import ImportJob
 from rmdesk.customers.imports.templates import template_workbook
-from rmdesk.customers.jobs import import_customers, start_import
+from rmdesk.customers.jobs import FAILED, import_customers, start_import
 
 # A running job that has not reported for this long has most likely been killed (its transaction with it).
 STALE_AFTER_SECONDS = 300
@@ -99,13 +99,20 @@ STAGES = {
 }
 
 
+def _for_reader(value: Any, default: Any) -> Any:
+    """A job's message or errors in the reader's language (a job of an earlier release wrote them in one)."""
+    if isinstance(value, dict):
+        return for_reader(value, default)
+    return value or default
+
+
 def _status_context(job: ImportJob) -> dict[str, Any]:
     meta = job.meta()
     state = job.state()
     kind = state.get("state", "queued")
     if kind in ("queued", "running") and _task_failed(meta):
         kind = "failed"
-        state["message"] = _("The import stopped because of an internal error. Nothing was saved.")
+        state["message"] = str(FAILED)
     done, total = int(state.get("done") or 0), int(state.get("total") or 0)
     stale = kind == "running" and time.time() - float(state.get("updated_at") or time.time()) > STALE_AFTER_SECONDS
     return {
@@ -118,11 +125,11 @@ def _status_context(job: ImportJob) -> dict[str, Any]:
         "percent": int(done * 100 / total) if total else 0,
         "stale": stale,
         "polling": kind in ("queued", "running") and not stale,
-        "message": state.get("message", ""),
+        "message": _for_reader(state.get("message"), ""),
         "summary": state.get("summary") or {},
-        "errors": state.get("errors") or [],
+        "errors": _for_reader(state.get("errors"), []),
         "error_count": int(state.get("error_count") or 0),
-        "has_error_file": job.errors_path.exists(),
+        "has_error_file": job.error_file() is not None,
     }
 
 
@@ -144,10 +151,12 @@ def import_status(request: HttpRequest, job: uuid.UUID) -> HttpResponse:
 def import_errors(request: HttpRequest, job: uuid.UUID) -> FileResponse:
     """The rejected rows with their errors, as .xlsx."""
     _require_importer(request)
-    found = _own_job(request, job)
+    path = _own_job(request, job).error_file()
     try:
-        handle = found.errors_path.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
+        handle = path.open("rb") if path is not None else None
+    except FileNotFoundError:  # pruned since it was found
+        handle = None
+    if handle is None:
+        raise Http404
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return FileResponse(handle, as_attachment=True, filename=f"import-errors-{stamp}.xlsx", content_type=XLSX)
