@@ -182,11 +182,20 @@ class CustomerCoRM(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="co_rm_links")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="co_rm_links")
     since = models.DateField(_("since"), auto_now_add=True)
+    # The customer's owning unit, copied so that a unit's list finds its staff's co-RM customers owned elsewhere from
+    # the links alone (customers/listing.py) instead of looking up each customer. The database keeps it, whatever code
+    # writes: filled in on insert when not given, rewritten when the customer moves (triggers of migration 0009).
+    customer_unit = models.ForeignKey(
+        "org.OrgUnit", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, null=True, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("co-RM")
         constraints = [models.UniqueConstraint(fields=["customer", "user"], name="co_rm_once")]
-        indexes = [models.Index(fields=["user", "customer"], name="co_rm_user")]
+        indexes = [
+            models.Index(fields=["user", "customer"], name="co_rm_user"),
+            models.Index(fields=["user", "customer_unit", "customer"], name="co_rm_user_unit"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.customer_id}"

@@ -411,7 +411,9 @@ def _set_co_rms(actor: User, customer: Customer, users: Iterable[User]) -> None:
     current = set(CustomerCoRM.objects.filter(customer=customer).values_list("user_id", flat=True))
     added, removed = wanted.keys() - current, current - wanted.keys()
     CustomerCoRM.objects.filter(customer=customer, user_id__in=removed).delete()
-    CustomerCoRM.objects.bulk_create([CustomerCoRM(customer=customer, user_id=pk) for pk in sorted(added)])
+    CustomerCoRM.objects.bulk_create(
+        [CustomerCoRM(customer=customer, user_id=pk, customer_unit_id=customer.owning_unit_id) for pk in sorted(added)]
+    )
     if added or removed:
         names = dict(User.objects.filter(pk__in=added | removed).values_list("pk", "username"))
         record(

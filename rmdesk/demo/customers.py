@@ -79,7 +79,7 @@ CUSTOMER_FIELDS = (
     "version",
     "archived_at",
 )
-CO_RM_FIELDS = ("customer_id", "user_id", "since")
+CO_RM_FIELDS = ("customer_id", "user_id", "since", "customer_unit_id")
 KEY_PERSON_FIELDS = (
     "customer_id",
     "role",
@@ -277,7 +277,9 @@ class Book:
             elif co_rm is None:
                 firm.units = (rm.unit_id,)
             else:
-                chunk.co_rms.append((firm.pk, co_rm, self.today))
+                # The link holds its customer's owning unit (the RM's): the loader writes it, as the triggers that
+                # otherwise fill it in would look the customer up before its index exists.
+                chunk.co_rms.append((firm.pk, co_rm, self.today, rm.unit_id))
                 firm.units = (rm.unit_id, self.unit_of[co_rm])
             self._key_persons(rng, chunk, firm, ownership)
             self._statements(rng, chunk, firm)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from rmdesk.access.policy import Action
 from rmdesk.customers import listing
 from rmdesk.customers.listing import scope_list
-from rmdesk.customers.models import Customer
+from rmdesk.customers.models import Customer, CustomerCoRM
 from rmdesk.org.models import User
 from tests.personas import Bank, make_customer
 
@@ -61,6 +61,24 @@ def test_a_branch_heads_pages_are_the_scope_in_name_order_with_co_rm_customers_o
     assert book["丙"].pk in ids and book["己"].pk in ids  # carol's (branch 2), co-RM'd by dave (branch 1)
     assert book["foreign"].pk not in ids and book["archived"].pk not in ids
     assert sorted(scope_list(visible).outside) == sorted([book["丙"].pk, book["己"].pk])
+
+
+def test_a_co_rm_customer_moved_out_of_the_branch_by_any_means_stays_on_its_list(
+    bank: Bank, book: dict[str, Customer]
+) -> None:
+    # given: alice's customer (branch 1) with dave (branch 1) as co-RM, the link written without its customer's unit
+    moved = make_customer(bank.alice, name="迁出公司")
+    moved.co_rms.add(bank.dave)
+    link = CustomerCoRM.objects.get(customer=moved)
+    assert link.customer_unit_id == bank.alice.unit_id  # the database filled it in
+    # when: the customer moves to branch 2 by an update no service wrote
+    Customer.objects.filter(pk=moved.pk).update(owning_unit=bank.carol.unit, primary_rm=bank.carol)
+    # then: the link follows, and the branch head still lists it, as the co-RM customer of one of theirs
+    link.refresh_from_db()
+    assert link.customer_unit_id == bank.carol.unit_id
+    visible = _visible(bank.head)
+    assert moved.pk in scope_list(visible).outside
+    assert _pages(visible, 3) == _everything_in_order(visible)
 
 
 def test_filters_and_archived_apply_to_both_halves(bank: Bank, book: dict[str, Customer]) -> None:

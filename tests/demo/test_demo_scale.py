@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import F
 
 from rmdesk.customers.models import Customer, CustomerCoRM, CustomerNameGram, CustomerSearchKey
 from rmdesk.customers.search import normalize
@@ -103,6 +104,9 @@ def test_a_20000_customer_bank_has_its_rms_and_named_rms_hold_realistic_books() 
     for link in CustomerCoRM.objects.select_related("user__unit", "customer__owning_unit")[:500]:
         assert link.user.unit.path.split("/")[2] == link.customer.owning_unit.path.split("/")[2]
         assert link.user.unit_id != link.customer.owning_unit_id
+    # Every link holds its customer's owning unit, which the loader writes itself (the lists tell co-RM customers
+    # owned elsewhere by it).
+    assert not CustomerCoRM.objects.exclude(customer_unit_id=F("customer__owning_unit_id")).exists()
 
 
 # --- the writer and the search rows --------------------------------------------------------------------------
