@@ -4,10 +4,9 @@ Per job (a random UUID, never the user's file name):
 - `<job>.xlsx|.csv` the upload, deleted once the job has run;
 - `<job>.meta.json` who started it, in which language, with which options — written by the request only;
 - `<job>.json` state and progress — written by the worker only, each time whole, through a rename, so
-  the page polling it never reads half a file;
+  the page polling it never reads half a file; its messages and row errors in each language of the bank;
 - `<job>-errors.<language>.xlsx` the rejected rows with their errors, when there are any, one file per language
-  of the bank so that the user reads them in the language they read the page in.
-- `<job>.json` likewise holds the messages it shows in each language.
+  of the bank, so that the user reads them in the language they read the page in, whatever they uploaded in.
 One writer per file, so the request and the worker never overwrite each other.
 
 A job's files are kept IMPORT_KEEP_DAYS days after it last wrote one (its page and error file stay available that
