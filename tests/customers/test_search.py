@@ -250,6 +250,16 @@ def test_a_co_rm_and_the_heads_of_their_unit_find_the_customer(bank: Bank, plan:
     assert names(bank.bob, "港务") == []
 
 
+def test_a_co_rm_finds_only_the_customer_they_serve_among_its_units_others(bank: Bank, plan: str) -> None:
+    # given: two customers of carol's unit (branch 2), alice the co-RM of the one that ranks second
+    make_customer(bank.carol, name="宁波港口有限公司")
+    make_customer(bank.carol, name="宁波港务有限公司", co_rms=(bank.alice,))
+    # then: letters looked up under the unit find alice's one, first, by initials and by pinyin
+    for q in ("nbg", "nbgw", "ningbog", "NINGBO"):
+        assert names(bank.alice, q, limit=1) == ["宁波港务有限公司"], q
+    assert names(bank.carol, "nbg") == ["宁波港口有限公司", "宁波港务有限公司"]
+
+
 def test_archived_customers_are_left_out_unless_asked_for(bank: Bank, plan: str) -> None:
     # given
     archived = make_customer(bank.alice, name="华兴物流有限公司")
