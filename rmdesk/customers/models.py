@@ -176,6 +176,15 @@ class Customer(VersionedModel):
         return self.pk
 
 
+def _visibility_unit() -> Any:
+    # A unit copied from the customer (its owning unit, or its co-RMs' units) when the row is written; no constraint:
+    # derived data (search rows are rebuilt by `rmdesk reindex-search`, a co-RM link's kept by triggers), and bulk
+    # loads write these rows first.
+    return models.ForeignKey(
+        "org.OrgUnit", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, null=True, related_name="+"
+    )
+
+
 class CustomerCoRM(models.Model):
     """A co-RM 协办 who works the customer alongside its primary RM."""
 
@@ -185,9 +194,7 @@ class CustomerCoRM(models.Model):
     # The customer's owning unit, copied so that a unit's list finds its staff's co-RM customers owned elsewhere from
     # the links alone (customers/listing.py) instead of looking up each customer. The database keeps it, whatever code
     # writes: filled in on insert when not given, rewritten when the customer moves (triggers of migration 0009).
-    customer_unit = models.ForeignKey(
-        "org.OrgUnit", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, null=True, related_name="+"
-    )
+    customer_unit = _visibility_unit()
 
     class Meta:
         verbose_name = _("co-RM")
@@ -199,14 +206,6 @@ class CustomerCoRM(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.customer_id}"
-
-
-def _visibility_unit() -> Any:
-    # Copied from the customer (its owning unit, and its co-RMs' units) when the rows are written; no constraint:
-    # these rows are derived data, rebuilt by `rmdesk reindex-search`, and bulk loads write them first.
-    return models.ForeignKey(
-        "org.OrgUnit", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, null=True, related_name="+"
-    )
 
 
 class CustomerNameGram(models.Model):
