@@ -13,9 +13,11 @@ are any.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from django.db import connections
 from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from rmdesk.core.lookups import id_array
 from rmdesk.core.planner import by_index
@@ -29,6 +31,9 @@ from rmdesk.org.models import User
 CO_RM_CHECKED = 5000
 LINKS = CO_RM_CHECKED + 1  # read at most this many, to know whether there are more
 ORDER = ("name", "pk")
+# On PostgreSQL a page of a scope of several units, down to this row, is merged from each unit's first rows (see
+# ScopeList.ids); further down, the scope's rows are sorted whole.
+BY_UNIT_DEPTH = 1000
 
 
 @dataclass
@@ -38,6 +43,8 @@ class ScopeList:
     base: QuerySet[Customer]
     owned: QuerySet[Customer] | None  # the customers the subtree owns, or the RM holds (None: one query)
     outside: list[int]  # … and the co-RM customers the first half does not hold, in the queryset
+    units: list[int] = field(default_factory=list)  # the units whose customers `owned` is (empty: an RM's)
+    archived_hidden: bool = False  # `base` holds no archived customer (the list's default)
 
     # The planner is steered (by_index) for the single query only: it could cost the OR of two indexes above a scan of
     # every customer. Each half is one index range, which it picks alone (the same plans, by EXPLAIN ANALYZE on the 1M
@@ -55,6 +62,8 @@ class ScopeList:
                 return list(self.base.order_by(*ORDER).values_list("pk", flat=True)[start : start + size])
         owned = self.owned.order_by(*ORDER).values_list("pk", flat=True)
         if not self.outside:
+            if self._by_unit(start + size):
+                return self._page_by_unit(start, size)
             return list(owned[start : start + size])
         # The page lies among the first start + size owned and the few from outside: the database orders those (its
         # collation, not Python's), reading only them.
@@ -62,15 +71,48 @@ class ScopeList:
         merged = self.base.filter(pk__any_of=id_array(candidates)).order_by(*ORDER).values_list("pk", flat=True)
         return list(merged[start : start + size])
 
+    def _by_unit(self, depth: int) -> bool:
+        """Whether a page is merged from each unit's first rows: on PostgreSQL, for several units, near the top.
 
-def scope_list(base: QuerySet[Customer]) -> ScopeList:
-    """The list of a restricted (and filtered) queryset; an RM's or a unit's scope in two halves (see the module)."""
+        customer_unit_list holds each unit's customers in name order, several units' together in none: PostgreSQL read
+        all 33,250 entries of a branch's 21 units and sorted them for its first page (9 ms). SQLite walks its name
+        order and stops at the page (0.6 ms).
+        """
+        vendor = connections[self.base.db].vendor
+        return vendor == "postgresql" and len(self.units) > 1 and depth <= BY_UNIT_DEPTH
+
+    def _page_by_unit(self, start: int, size: int) -> list[int]:
+        """The page merged from each unit's first start + size, each one short range of customer_unit_list.
+
+        One statement, a LATERAL join the ORM cannot write: `each` is the restricted, filtered queryset narrowed to the
+        unit the join is at. From `base`, not `owned`, whose "unit in (all of them)" kept PostgreSQL from reading the
+        index in order; and ordered by archived_at first where every row's is null: the planner does not count "is
+        null" as one value for the index's order, and sorted each unit's rows (10 ms).
+        """
+        order = ("archived_at", *ORDER) if self.archived_hidden else ORDER
+        at_unit = self.base.filter(owning_unit_id=RawSQL("unit.id", ()))
+        each, params = at_unit.order_by(*order).values("pk", "name")[: start + size].query.sql_with_params()
+        sql = (
+            f"SELECT first.pk FROM unnest(%s::bigint[]) AS unit(id) CROSS JOIN LATERAL ({each}) AS first "  # noqa: S608 - Django's own SQL
+            "ORDER BY first.name, first.pk LIMIT %s OFFSET %s"
+        )
+        with connections[self.base.db].cursor() as cursor:
+            cursor.execute(sql, [self.units, *params, size, start])
+            return [pk for (pk,) in cursor.fetchall()]
+
+
+def scope_list(base: QuerySet[Customer], *, archived_hidden: bool = False) -> ScopeList:
+    """The list of a restricted (and filtered) queryset; an RM's or a unit's scope in two halves (see the module).
+
+    `archived_hidden`: the queryset holds no archived customer, which lets PostgreSQL read each unit's in order.
+    """
     scope = getattr(base, "scope", None)
     if scope is None or (scope.rm_id is None and scope.unit_path is None):
         return ScopeList(by_scope_indexes(base), None, [])
     if scope.rm_id is not None:
         # An RM's own customers on customer_rm_list; their co-RM customers are the few from outside.
         owned = base.filter(primary_rm_id=scope.rm_id)
+        units: list[int] = []  # one index range, customer_rm_list
         links = list(CustomerCoRM.objects.filter(user_id=scope.rm_id).values_list("customer_id", flat=True)[:LINKS])
         candidates = links
         elsewhere = ~Q(primary_rm_id=scope.rm_id)
@@ -90,8 +132,8 @@ def scope_list(base: QuerySet[Customer]) -> ScopeList:
     if len(links) > CO_RM_CHECKED:
         return ScopeList(by_scope_indexes(base), None, [])
     if not candidates:
-        return ScopeList(base, owned, [])
+        return ScopeList(base, owned, [], units, archived_hidden)
     # The co-RM customers that the other half does not hold (and the queryset does): almost always none for a unit, an
     # RM's co-RM customers for an RM.
     outside = base.filter(elsewhere, pk__any_of=id_array(candidates)).values_list("pk", flat=True)
-    return ScopeList(base, owned, list(outside))
+    return ScopeList(base, owned, list(outside), units, archived_hidden)

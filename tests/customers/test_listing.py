@@ -4,6 +4,7 @@ must give exactly what one query over restrict() gives, page by page."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.db.models import QuerySet
 from django.test import Client
 from django.urls import reverse
@@ -148,3 +149,49 @@ def test_the_list_page_counts_and_pages_a_branch(bank: Bank, book: dict[str, Cus
     assert first.context["page_obj"].paginator.count == len(expected)
     assert [c.pk for c in first.context["page_obj"].object_list] == expected
     assert [c.pk for c in beyond.context["page_obj"].object_list] == expected  # the last page, the only one
+
+
+@pytest.fixture
+def branch_book(bank: Bank) -> dict[str, Customer]:
+    """Branch 1's two teams' customers, names interleaving across the units, one archived in each, no co-RM links."""
+    made = {}
+    for i, name in enumerate(["甲", "乙", "丙", "丁", "戊", "己", "庚", "辛"]):
+        made[name] = make_customer((bank.alice, bank.bob)[i % 2], name=f"{name}公司")
+    made["dup"] = make_customer(bank.bob, name="甲公司")  # same name in the other unit: the id decides
+    for rm in (bank.alice, bank.bob):
+        made[f"archived {rm.username}"] = make_customer(rm, name="丙丙公司", archived_at=timezone.now())
+    return made
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 50])
+def test_a_page_merged_from_each_units_first_rows_is_the_scopes_page(
+    bank: Bank, branch_book: dict[str, Customer], size: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: a branch head's scope of several units with no co-RM customer from elsewhere; pages down to the sixth row
+    # merged unit by unit (PostgreSQL), further down from the scope's rows sorted whole
+    monkeypatch.setattr(listing, "BY_UNIT_DEPTH", 6)
+    merged: list[int] = []
+    page_by_unit = listing.ScopeList._page_by_unit
+
+    def spy(scope: listing.ScopeList, start: int, size: int) -> list[int]:
+        merged.append(start)
+        return page_by_unit(scope, start, size)
+
+    monkeypatch.setattr(listing.ScopeList, "_page_by_unit", spy)
+    visible = _visible(bank.head)
+    everything = Customer.objects.restrict(bank.head, Action.VIEW)
+    # when
+    live = scope_list(visible, archived_hidden=True)
+    ids = [pk for start in range(0, live.count(), size) for pk in live.ids(start, size)]
+    whole = scope_list(everything)
+    all_ids = [pk for start in range(0, whole.count(), size) for pk in whole.ids(start, size)]
+    # then
+    assert ids == _everything_in_order(visible) and len(ids) == 9
+    assert all_ids == _everything_in_order(everything) and len(all_ids) == 11
+    assert live.outside == [] and len(live.units) > 1
+    if connection.vendor == "postgresql":
+        assert bool(merged) == (size <= 6) and all(start + size <= 6 for start in merged)
+    else:
+        assert merged == []  # SQLite walks its name index and stops at the page
+    dormant = visible.filter(status="dormant")
+    assert scope_list(dormant, archived_hidden=True).ids(0, size) == []
