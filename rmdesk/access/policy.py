@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from rmdesk.org.choices import Role
@@ -56,6 +57,18 @@ class Scope:
     rm_id: int | None = None
     unit_path: str | None = None
     pool_units: tuple[int, ...] = ()
+
+    @cached_property
+    def units(self) -> tuple[int, ...]:
+        """The ids of the subtree's units (none but for a unit scope), read once for all that a scope restricts.
+
+        restrict() filters by them as ids: by a subquery on the unit path, PostgreSQL tested each of a branch's 33,250
+        customers against its result (counting them took 6.2–6.7 ms, 3.1–3.8 by ids, 2.5 with no test at all), and
+        the customer list and search asked for them again.
+        """
+        if self.unit_path is None:
+            return ()
+        return tuple(OrgUnit.objects.filter(path__startswith=self.unit_path).values_list("pk", flat=True))
 
     @property
     def nothing(self) -> bool:

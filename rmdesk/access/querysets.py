@@ -9,7 +9,6 @@ from django.db import models
 from django.db.models import Q
 
 from rmdesk.access.policy import Action, Scope, scope_for
-from rmdesk.org.models import OrgUnit
 
 M = TypeVar("M", bound=models.Model)
 
@@ -28,10 +27,10 @@ def customer_q(scope: Scope, *, root: str, co_rm_model: type[models.Model]) -> Q
         return Q(**{f"{root}primary_rm__isnull": True, f"{root}owning_unit_id__in": scope.pool_units})
     if scope.unit_path is not None:
         # A co-RM from inside the subtree brings a customer owned elsewhere into the lead's view too.
-        # Units, their people and those people's co-RM links as nested subqueries rather than joins: the database
-        # reads the subtree's customers and links on the owning-unit and co-RM indexes, where a join on the unit
-        # path made it read every customer, or every co-RM link of the bank, and test each.
-        units = OrgUnit.objects.filter(path__startswith=scope.unit_path).values("pk")
+        # The units by id, their people and those people's co-RM links as nested subqueries rather than joins: the
+        # database reads the subtree's customers and links on the owning-unit and co-RM indexes, where a join on the
+        # unit path made it read every customer, or every co-RM link of the bank, and test each.
+        units = list(scope.units)
         people = get_user_model()._default_manager.filter(unit_id__in=units).values("pk")
         co_rm_in = co_rm_model._default_manager.filter(user_id__in=people).values("customer_id")
         return Q(**{f"{root}owning_unit_id__in": units}) | Q(**{f"{pk}__in": co_rm_in})

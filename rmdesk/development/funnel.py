@@ -42,7 +42,7 @@ from rmdesk.core.money import ratio
 from rmdesk.customers.models import Customer, CustomerCoRM
 from rmdesk.development.choices import Source, Stage
 from rmdesk.development.models import Prospect, StageChange
-from rmdesk.org.models import OrgUnit, User
+from rmdesk.org.models import User
 
 # The path to a real customer, in order; 放弃 leaves it at any stage.
 PATH = (Stage.IDENTIFIED, Stage.CONTACTED, Stage.VISITED, Stage.PROPOSAL, Stage.WON)
@@ -158,7 +158,7 @@ def scope_customers(scope: Scope | None) -> tuple[Q, list[int] | QuerySet[Custom
         owned = Q(primary_rm_id=scope.rm_id)
         co_rm = CustomerCoRM.objects.filter(user_id=scope.rm_id)
     elif scope.unit_path is not None:
-        units = list(OrgUnit.objects.filter(path__startswith=scope.unit_path).values_list("pk", flat=True))
+        units = list(scope.units)
         owned = Q(owning_unit_id__in=units)
         co_rm = CustomerCoRM.objects.filter(user__unit_id__in=units)
     else:
