@@ -20,8 +20,7 @@ How each search is planned (measured by bench/bench_search.py; docs/architecture
 from __future__ import annotations
 
 import heapq
-import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.db import connections
@@ -49,6 +48,10 @@ SMALL_SCOPE = 1000
 # order. Also how far a gram is counted to find a query's rarest; among common ones, SAMPLE rows of each decide.
 CANDIDATES = 5000
 SAMPLE = 256
+# A scope holding the anchor gram more than PEEK_WORTH times (and at most CANDIDATES) first looks for its best
+# matches among the gram's first PEEK rows in rank order (see _peek).
+PEEK = 2048
+PEEK_WORTH = 500
 # Matching keys in scope up to this many are ranked by the database on the index alone; more, and the matches are
 # common enough to be found at once by walking customers in rank order (see _key_tier for the two caps).
 KEY_PREFIX_CAP = 50_000
@@ -260,22 +263,28 @@ def _pairs(queryset: QuerySet[Customer]) -> Pairs:
     return list(queryset.values_list("pk", Length("search_name")))
 
 
-def _in_queryset(base: QuerySet[Customer], ranked: Iterator[int], found: Ids, need: int) -> Ids:
-    """The first `need` of the `ranked` candidates that `base` holds (its scope and filters) and `found` does not.
+def _in_queryset(base: QuerySet[Customer], runs: Iterable[Ids], found: Ids, need: int) -> Ids:
+    """The first `need` of the candidates that `base` holds (its scope and filters) and `found` does not.
 
-    Reads the customers in growing batches from the best down, so a search that fills its limit early reads few.
+    The candidates come best first in runs, each what one read of the search rows gave. They are checked in growing
+    batches from the best down, so a search that fills its limit early reads few customers; a batch never reaches
+    into the next run, whose read is not made while what is at hand may do.
     """
     seen = set(found)
     kept: Ids = []
     size = 2 * need + 16
-    while len(kept) < need:
-        batch = [pk for pk in itertools.islice(ranked, size) if pk not in seen]
-        if not batch:
-            break
-        seen.update(batch)
-        held = set(base.filter(pk__in=batch).values_list("pk", flat=True))
-        kept += [pk for pk in batch if pk in held][: need - len(kept)]
-        size = min(size * 4, MAX_BATCH)
+    for run in runs:
+        fresh = [pk for pk in dict.fromkeys(run) if pk not in seen]
+        seen.update(fresh)
+        at = 0
+        while at < len(fresh):
+            batch = fresh[at : at + size]
+            held = set(base.filter(pk__in=batch).values_list("pk", flat=True))
+            kept += [pk for pk in batch if pk in held][: need - len(kept)]
+            if len(kept) >= need:
+                return kept
+            at += len(batch)
+            size = min(size * 4, MAX_BATCH)
     return kept
 
 
@@ -306,13 +315,11 @@ def _rows_at(anchor: tuple[int, str], *, start: int | None) -> QuerySet[Customer
     return grams.filter(position__gte=offset) if start is None else grams.filter(position=start + offset)
 
 
-def _aligned(
-    query: Query, anchor: tuple[int, str], *, start: int | None, rows: Any = None
-) -> QuerySet[CustomerNameGram]:
-    """The anchor's rows (or `rows` of it) whose name holds the whole query: every other gram of it at the same
-    distance in the same name (name_gram_customer), which is exactly "the name holds the query", no name read."""
+def _aligned(query: Query, anchor: tuple[int, str], *, start: int | None) -> QuerySet[CustomerNameGram]:
+    """The anchor's rows whose name holds the whole query: every other gram of it at the same distance in the same
+    name (name_gram_customer), which is exactly "the name holds the query", no name read."""
     offset, _gram = anchor
-    grams = _rows_at(anchor, start=start) if rows is None else rows
+    grams = _rows_at(anchor, start=start)
     for other_offset, other in query.grams():
         if (other_offset, other) != anchor:
             at: Any = OuterRef("position") + (other_offset - offset) if start is None else start + other_offset
@@ -335,45 +342,87 @@ def _anchor(query: Query, choices: list[tuple[int, str]], *, start: int | None) 
         # The gram's first rows in rank order, wherever it sits (name_gram_rank, a bounded walk), then those where the
         # query can sit: asked for only the latter in rank order, the database walked every row of a gram rarely at
         # that place (州华 second in a name: 57 ms on PostgreSQL).
-        # Kept by id alone: with the gram named again, PostgreSQL walked the gram's rows to find the ids (50–80 ms).
-        offset, gram = choice
-        first = CustomerNameGram.objects.filter(gram=gram).order_by("name_length", "customer_id")[:SAMPLE]
-        kept = [
-            pk
-            for pk, position in first.values_list("pk", "position")
-            if (position >= offset if start is None else position == start + offset)  # as _rows_at asks
-        ]
-        return _aligned(query, choice, start=start, rows=CustomerNameGram.objects.filter(pk__in=kept)).count()
+        return len(_holding(query, choice, start=start, units=None, first=SAMPLE))
 
-    return max(choices, key=lambda choice: (hits(choice), -choice[0]))
+    # Alike, the one that leaves fewer grams to check beside each row: 杭州 over 杭 for names starting 杭州.
+    grams = query.grams()
+    return max(choices, key=lambda choice: (hits(choice), choice in grams, -choice[0]))
 
 
-def _gram_candidates(query: Query, rows: ScopeRows, anchor: tuple[int, str], *, start: int | None) -> Iterator[int]:
-    """Customers of the scope's units whose name holds the query (at `start`, or anywhere), in rank order.
+def _gram_candidates(query: Query, rows: ScopeRows, anchor: tuple[int, str], *, start: int | None) -> Iterator[Ids]:
+    """Customers of the scope's units whose name holds the query (at `start`, or anywhere), in rank order, in runs.
 
     When the units hold the anchor gram at most CANDIDATES times (name_gram_unit, their own rows) they are all read
-    and sorted here; more, and the gram's rows are walked in rank order (name_gram_rank), a batch at a time.
+    and sorted here (after a look at the gram's first rows, when there are more than PEEK_WORTH); more, and the
+    gram's rows are walked in rank order (name_gram_rank), a batch at a time.
     """
     aligned = _aligned(query, anchor, start=start)
-    seen: set[int] = set()
-    if not CustomerNameGram.objects.filter(rows.q(), gram=anchor[1])[CANDIDATES : CANDIDATES + 1].exists():
-        for _length, pk in sorted(set(aligned.filter(rows.q()).values_list("name_length", "customer_id"))):
-            if pk not in seen:
-                seen.add(pk)
-                yield pk
+    held = CustomerNameGram.objects.filter(rows.q(), gram=anchor[1])[: CANDIDATES + 1].count()
+    if held <= CANDIDATES:
+        if held > PEEK_WORTH:
+            yield _peek(query, rows, anchor, start=start)
+        # Those the look found are here again, and the batches skip them; every one ranks before any of the rest.
+        yield _ranked_customers(aligned.filter(rows.q()))
         return
     walk = aligned.annotate(unit_plus=F("unit") + 0).filter(rows.q_in_passing())
     ordered = walk.order_by("name_length", "customer_id").values_list("customer_id", flat=True)
     done, size = 0, 256
     while True:
         batch = list(ordered[done : done + size])
-        for pk in batch:
-            if pk not in seen:
-                seen.add(pk)
-                yield pk
+        yield batch
         if len(batch) < size:
             return
         done, size = done + size, size * 4
+
+
+def _ranked_customers(grams: QuerySet[CustomerNameGram]) -> Ids:
+    """The customers of these gram rows, in rank order (name length, id)."""
+    return [pk for _length, pk in sorted(set(grams.values_list("name_length", "customer_id")))]
+
+
+def _peek(query: Query, rows: ScopeRows, anchor: tuple[int, str], *, start: int | None) -> Ids:
+    """The matches among the anchor gram's first PEEK rows in rank order (name_gram_rank, on the index alone), best
+    first, looked at before the scope's rows are read whole.
+
+    A branch holding a common gram a few thousand times finds its best matches here: its share of the bank's rows
+    puts dozens of them among the first PEEK. Read whole with the other grams checked beside each, 责任公's 4,998 rows
+    of 责任 in a branch cost PostgreSQL a hash join over the bank's 157,810 rows of 任公 (33–39 ms). A scope whose
+    share is small finds few here and reads its rows whole after all. Every customer ranked before the last one
+    looked at had all its rows among the first PEEK, so what is found here ranks before anything found after.
+    """
+    return _holding(query, anchor, start=start, units=rows.units, first=PEEK)
+
+
+def _holding(query: Query, anchor: tuple[int, str], *, start: int | None, units: list[int] | None, first: int) -> Ids:
+    """The customers among the anchor's `first` rows in rank order, in `units`, whose name holds the query where it
+    can sit, in rank order.
+
+    The first rows are read as customer, unit and place, all on name_gram_rank, which PostgreSQL then reads alone;
+    the other grams of the query are read for those customers only (name_gram_customer) and lined up here. Read by
+    the rows' ids, PostgreSQL fetched every row of a gram it had counted too few of and sorted them (50 ms for 物流);
+    with the other grams checked in the statement, it scanned their rows in the bank (2–5 ms for 256 rows).
+    """
+    offset, gram = anchor
+    ranked = CustomerNameGram.objects.filter(gram=gram).order_by("name_length", "customer_id")
+    held = None if units is None else set(units)
+    places: dict[int, tuple[int, set[int]]] = {}  # customer → (name length, where the anchor sits)
+    for customer, unit, position, length in ranked.values_list("customer_id", "unit", "position", "name_length")[
+        :first
+    ]:
+        if (held is None or unit in held) and (position >= offset if start is None else position == start + offset):
+            places.setdefault(customer, (length, set()))[1].add(position)  # as _rows_at asks, in the units
+    others = [(other_offset, other) for other_offset, other in query.grams() if (other_offset, other) != anchor]
+    if others and places:
+        grams: dict[int, set[tuple[str, int]]] = {customer: set() for customer in places}
+        beside = CustomerNameGram.objects.filter(customer__in=sorted(places), gram__in=sorted({g for _o, g in others}))
+        for customer, other, position in beside.values_list("customer_id", "gram", "position"):
+            grams[customer].add((other, position))
+        # As _aligned: every other gram at the same distance from the anchor in the same name.
+        places = {
+            customer: (length, {p for p in at if all((g, p - offset + o) in grams[customer] for o, g in others)})
+            for customer, (length, at) in places.items()
+        }
+    return [pk for _length, pk in sorted((length, pk) for pk, (length, at) in places.items() if at)]
 
 
 # --- ASCII letters and digits: pinyin, initials, credit code ----------------------------------------------------
@@ -417,7 +466,7 @@ def _key_tier(
         size = 2 * need + 16
         while True:
             ranked, complete = _ranked_keys(ranges, size)
-            kept = _in_queryset(base, iter(ranked), found, need)
+            kept = _in_queryset(base, [ranked], found, need)
             if len(kept) >= need or complete:
                 return kept
             size *= 4

@@ -32,11 +32,17 @@ from tests.personas import Bank, credit_code, make_customer
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-@pytest.fixture(params=["rows", "indexes", "walks"])
+@pytest.fixture(params=["rows", "indexes", "peeks", "walks"])
 def plan(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Every search test runs on each plan: a small scope's own rows, the key indexes, and rank-order walks."""
+    """Every search test runs on each plan: a small scope's own rows, the key indexes, a gram's first rows looked at
+    before the scope's are read whole, and rank-order walks."""
     if request.param != "rows":
         monkeypatch.setattr(queries, "SMALL_SCOPE", 0)
+    if request.param == "peeks":
+        # Two rows: the best matches are sometimes among them, the rest are then read whole, and a customer's rows
+        # (one per unit and place) are cut between the two.
+        monkeypatch.setattr(queries, "PEEK_WORTH", -1)
+        monkeypatch.setattr(queries, "PEEK", 2)
     if request.param == "walks":
         monkeypatch.setattr(queries, "CANDIDATES", 0)
         monkeypatch.setattr(queries, "KEY_PREFIX_CAP", 0)
