@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.utils import translation
 
+from rmdesk.customers.queries import gram_facts
 from rmdesk.org.models import User
 from tests.audit_trigger import set_audit_triggers
 from tests.personas import Bank, build_bank, make_user
@@ -24,6 +25,14 @@ def _default_language() -> Iterator[None]:
     must not leave later tests reading English messages."""
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_gram_facts() -> Iterator[None]:
+    """Each test's searches see its own bank: what a process keeps about the bank's grams (the plan's choice, never
+    its results) is not carried from one test's customers to the next."""
+    gram_facts.clear()
+    yield
 
 
 # --- data that must be committed (another thread or connection reads it) ------------------------------------------

@@ -20,6 +20,8 @@ How each search is planned (measured by bench/bench_search.py; docs/architecture
 from __future__ import annotations
 
 import heapq
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -291,9 +293,54 @@ def _in_queryset(base: QuerySet[Customer], runs: Iterable[Ids], found: Ids, need
 # --- Chinese (or any non-ASCII) text: the normalised name --------------------------------------------------------
 
 
-def _gram_count(gram: str) -> int:
-    """How many rows `gram` has in the whole bank, counted up to CANDIDATES + 1 on the index alone."""
-    return CustomerNameGram.objects.filter(gram=gram)[: CANDIDATES + 1].count()
+GramRow = tuple[int, int | None, int, int]  # customer, unit, position, name length
+
+
+class GramFacts:
+    """What the whole bank's rows of a gram are like: how many (up to CANDIDATES + 1) and the first SAMPLE in rank
+    order. They choose only how a query is searched, never what it finds, and change slowly, while every query
+    holding the gram asks them (杭州 in 杭州华, 杭州恒, hangzhou…): so each process keeps them for SECONDS."""
+
+    SECONDS = 300.0
+    KEPT = 1024  # grams; the first rows of one are 256 small tuples
+
+    def __init__(self) -> None:
+        self._facts: OrderedDict[str, tuple[float, int, list[GramRow]]] = OrderedDict()
+
+    def clear(self) -> None:
+        self._facts.clear()
+
+    def _of(self, gram: str) -> tuple[int, list[GramRow]]:
+        now = time.monotonic()
+        kept = self._facts.get(gram)
+        if kept is None or now - kept[0] >= self.SECONDS:
+            rows = CustomerNameGram.objects.filter(gram=gram)
+            count = rows[: CANDIDATES + 1].count()
+            first = _ranked_rows(gram)[:SAMPLE] if count > CANDIDATES else []  # asked only of common grams
+            kept = (now, count, list(first))
+            self._facts[gram] = kept
+            if len(self._facts) > self.KEPT:
+                self._facts.popitem(last=False)
+        self._facts.move_to_end(gram)
+        return kept[1], kept[2]
+
+    def count(self, gram: str) -> int:
+        """How many rows `gram` has in the whole bank, counted up to CANDIDATES + 1 on the index alone."""
+        return self._of(gram)[0]
+
+    def first(self, gram: str) -> list[GramRow]:
+        """The gram's first SAMPLE rows in rank order, of a gram held more than CANDIDATES times."""
+        return self._of(gram)[1]
+
+
+gram_facts = GramFacts()
+
+
+def _ranked_rows(gram: str) -> QuerySet[CustomerNameGram, GramRow]:
+    """A gram's rows in rank order as customer, unit, position and name length: all on name_gram_rank, which
+    PostgreSQL then reads alone."""
+    ranked = CustomerNameGram.objects.filter(gram=gram).order_by("name_length", "customer_id")
+    return ranked.values_list("customer_id", "unit", "position", "name_length")
 
 
 def _name_tier(base: QuerySet[Customer], query: Query, rows: ScopeRows, *, start: int | None) -> Tier:
@@ -333,7 +380,7 @@ def _anchor(query: Query, choices: list[tuple[int, str]], *, start: int | None) 
     order most often hold the query (有限责 reads 限责: the shortest names hold 有限 without 责)."""
     if len(choices) == 1:
         return choices[0]
-    counts = {choice: _gram_count(choice[1]) for choice in choices}
+    counts = {choice: gram_facts.count(choice[1]) for choice in choices}
     rarest = min(choices, key=lambda choice: (counts[choice], choice))
     if counts[rarest] <= CANDIDATES:
         return rarest
@@ -342,7 +389,7 @@ def _anchor(query: Query, choices: list[tuple[int, str]], *, start: int | None) 
         # The gram's first rows in rank order, wherever it sits (name_gram_rank, a bounded walk), then those where the
         # query can sit: asked for only the latter in rank order, the database walked every row of a gram rarely at
         # that place (州华 second in a name: 57 ms on PostgreSQL).
-        return len(_holding(query, choice, start=start, units=None, first=SAMPLE))
+        return len(_holding(query, choice, gram_facts.first(choice[1]), start=start, units=None))
 
     # Alike, the one that leaves fewer grams to check beside each row: 杭州 over 杭 for names starting 杭州.
     grams = query.grams()
@@ -390,25 +437,23 @@ def _peek(query: Query, rows: ScopeRows, anchor: tuple[int, str], *, start: int 
     share is small finds few here and reads its rows whole after all. Every customer ranked before the last one
     looked at had all its rows among the first PEEK, so what is found here ranks before anything found after.
     """
-    return _holding(query, anchor, start=start, units=rows.units, first=PEEK)
+    return _holding(query, anchor, _ranked_rows(anchor[1])[:PEEK], start=start, units=rows.units)
 
 
-def _holding(query: Query, anchor: tuple[int, str], *, start: int | None, units: list[int] | None, first: int) -> Ids:
-    """The customers among the anchor's `first` rows in rank order, in `units`, whose name holds the query where it
-    can sit, in rank order.
+def _holding(
+    query: Query, anchor: tuple[int, str], first: Iterable[GramRow], *, start: int | None, units: list[int] | None
+) -> Ids:
+    """The customers of the anchor's `first` rows (its first in rank order), in `units`, whose name holds the query
+    where it can sit, in rank order.
 
-    The first rows are read as customer, unit and place, all on name_gram_rank, which PostgreSQL then reads alone;
-    the other grams of the query are read for those customers only (name_gram_customer) and lined up here. Read by
-    the rows' ids, PostgreSQL fetched every row of a gram it had counted too few of and sorted them (50 ms for 物流);
+    The other grams of the query are read for those customers only (name_gram_customer) and lined up here. With the
+    rows read by id, PostgreSQL fetched every row of a gram it had counted too few of and sorted them (50 ms for 物流);
     with the other grams checked in the statement, it scanned their rows in the bank (2–5 ms for 256 rows).
     """
-    offset, gram = anchor
-    ranked = CustomerNameGram.objects.filter(gram=gram).order_by("name_length", "customer_id")
+    offset, _gram = anchor
     held = None if units is None else set(units)
     places: dict[int, tuple[int, set[int]]] = {}  # customer → (name length, where the anchor sits)
-    for customer, unit, position, length in ranked.values_list("customer_id", "unit", "position", "name_length")[
-        :first
-    ]:
+    for customer, unit, position, length in first:
         if (held is None or unit in held) and (position >= offset if start is None else position == start + offset):
             places.setdefault(customer, (length, set()))[1].add(position)  # as _rows_at asks, in the units
     others = [(other_offset, other) for other_offset, other in query.grams() if (other_offset, other) != anchor]

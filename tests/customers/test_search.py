@@ -15,7 +15,7 @@ from rmdesk.access.policy import Action
 from rmdesk.customers import queries, services
 from rmdesk.customers.filters import CustomerFilter
 from rmdesk.customers.models import Customer, CustomerNameGram, CustomerSearchKey
-from rmdesk.customers.queries import search_customers
+from rmdesk.customers.queries import GramFacts, gram_facts, search_customers
 from rmdesk.customers.search import (
     MAX_READINGS,
     Searchable,
@@ -229,6 +229,52 @@ def test_the_most_relevant_twenty_come_first(bank: Bank, plan: str) -> None:
     # then
     assert found == [f"华兴{n:02d}有限公司" for n in range(20)]
     assert names(bank.alice, "华兴", limit=3) == ["华兴00有限公司", "华兴01有限公司", "华兴02有限公司"]
+
+
+def test_what_a_process_keeps_of_the_banks_grams_never_changes_what_is_found(
+    bank: Bank, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: the facts of 华兴 and 兴物 kept while they were rare (one row each) …
+    monkeypatch.setattr(queries, "SMALL_SCOPE", 0)
+    monkeypatch.setattr(queries, "CANDIDATES", 3)
+    make_customer(bank.alice, name="华兴物流有限公司")
+    assert names(bank.alice, "华兴物") == ["华兴物流有限公司"]
+    assert gram_facts.count("华兴") == 1
+    # … and then both common, the best names holding 华兴 without 兴物 and the other way round
+    for n in range(6):
+        make_customer(bank.alice, name=f"华兴{n}号有限公司")
+        make_customer(bank.alice, name=f"兴物{n}号有限公司")
+    make_customer(bank.alice, name="杭州华兴物业有限公司")
+    expected = ["华兴物流有限公司", "杭州华兴物业有限公司"]
+    # then: found alike with the facts out of date, and read afresh
+    assert names(bank.alice, "华兴物") == expected
+    assert gram_facts.count("华兴") == 1  # still the kept count
+    gram_facts.clear()
+    assert names(bank.alice, "华兴物") == expected
+    assert gram_facts.count("华兴") == 4  # CANDIDATES + 1: counted no further
+
+
+def test_a_process_reads_a_grams_facts_again_after_their_time(bank: Bank, monkeypatch: pytest.MonkeyPatch) -> None:
+    # given
+    make_customer(bank.alice, name="华兴物流有限公司")
+    assert gram_facts.count("华兴") == 1
+    make_customer(bank.alice, name="华兴科技有限公司")
+    # then: kept for their time, then read again
+    assert gram_facts.count("华兴") == 1
+    monkeypatch.setattr(GramFacts, "SECONDS", 0.0)
+    assert gram_facts.count("华兴") == 2
+
+
+def test_a_process_keeps_the_facts_of_so_many_grams_only(bank: Bank, monkeypatch: pytest.MonkeyPatch) -> None:
+    # given
+    monkeypatch.setattr(GramFacts, "KEPT", 2)
+    facts = GramFacts()
+    make_customer(bank.alice, name="华兴物流有限公司")
+    for gram in ("华兴", "兴物", "物流"):
+        facts.count(gram)
+    make_customer(bank.alice, name="华兴科技有限公司")
+    # then: the least recently asked (华兴) was let go and is read afresh; the others are kept
+    assert (facts.count("物流"), facts.count("华兴")) == (1, 2)
 
 
 def test_out_of_scope_customers_never_appear(bank: Bank, plan: str) -> None:
