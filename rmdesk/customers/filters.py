@@ -27,6 +27,10 @@ def _province_choices() -> list[tuple[str, str]]:
     return [(p.code[:2], province_name(p)) for p in regions()]
 
 
+# The filters `narrow` applies besides hiding archived customers.
+NARROWING = ("status", "tier", "size", "credit_rating", "industry_section", "province", "primary_rm")
+
+
 class CustomerFilter(forms.Form):
     """Validated list filters; unknown values are field errors, never a 500 or a silent empty list."""
 
@@ -69,6 +73,11 @@ class CustomerFilter(forms.Form):
             rank = Case(*(When(pk=pk, then=Value(i)) for i, pk in enumerate(ids)), output_field=IntegerField())
             queryset = queryset.filter(pk__in=ids).order_by(rank) if ids else queryset.none()
         return queryset
+
+    @property
+    def narrows_by_archived_only(self) -> bool:
+        """Whether no filter but "include archived" is set (the search query aside); call only after is_valid()."""
+        return not any(self.cleaned_data.get(name) for name in NARROWING)
 
     def narrow(self, queryset: QuerySet[Customer]) -> QuerySet[Customer]:
         """The queryset cut down by every filter but the search query; call only after is_valid()."""
