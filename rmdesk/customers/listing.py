@@ -22,7 +22,7 @@ from django.db.models.expressions import RawSQL
 from rmdesk.core.lookups import id_array
 from rmdesk.core.planner import by_index
 from rmdesk.customers.models import Customer, CustomerCoRM, UnitCustomerCount
-from rmdesk.customers.queries import by_scope_indexes, scope_units
+from rmdesk.customers.queries import by_scope_indexes, in_order, scope_units
 from rmdesk.org.models import User
 
 # A scope is read in two halves when its staff (or the RM) co-RM at most this many customers (2,676 for a branch of the
@@ -67,11 +67,22 @@ class ScopeList:
             if self._by_unit(start + size):
                 return self._page_by_unit(start, size)
             return list(owned[start : start + size])
-        # The page lies among the first start + size owned and the few from outside: the database orders those (its
-        # collation, not Python's), reading only them.
-        candidates = [*owned[: start + size], *self.outside]
-        merged = self.base.filter(pk__any_of=id_array(candidates)).order_by(*ORDER).values_list("pk", flat=True)
-        return list(merged[start : start + size])
+        return list(self._among(self.base, start + size).values_list("pk", flat=True)[start : start + size])
+
+    def page(self, rows: QuerySet[Customer], start: int, size: int) -> list[Customer]:
+        """The customers of rows start … start + size − 1, read as `rows` (`base` with what a row shows) reads them:
+        by their ids, or, where the page is merged from the owned and the few from outside (an RM's co-RM customers),
+        in the one statement that orders them."""
+        if self.owned is not None and self.outside:
+            return list(self._among(rows, start + size)[start : start + size])
+        return in_order(rows, self.ids(start, size))
+
+    def _among(self, queryset: QuerySet[Customer], depth: int) -> QuerySet[Customer]:
+        """`queryset` cut to the first `depth` owned and the few from outside, in name order. The page lies among them:
+        the database orders those (its collation, not Python's), reading only them."""
+        assert self.owned is not None
+        owned = self.owned.order_by(*ORDER).values_list("pk", flat=True)
+        return queryset.filter(pk__any_of=id_array([*owned[:depth], *self.outside])).order_by(*ORDER)
 
     def _by_unit(self, depth: int) -> bool:
         """Whether a page is merged from each unit's first rows: on PostgreSQL, for several units, near the top.

@@ -210,8 +210,7 @@ def _page(queryset: QuerySet[Customer], number: str | None, *, archived_hidden: 
     scope = scope_list(queryset, archived_hidden=archived_hidden, whole=whole)
     paginator = _CountedPaginator(scope.count())
     page = paginator.get_page(number)
-    ids = scope.ids((page.number - 1) * PAGE_SIZE, PAGE_SIZE)
-    return Page(in_order(_list_rows(queryset), ids), page.number, paginator)
+    return Page(scope.page(_list_rows(queryset), (page.number - 1) * PAGE_SIZE, PAGE_SIZE), page.number, paginator)
 
 
 def _search_page(queryset: QuerySet[Customer], q: str, number: str | None) -> Page[Customer]:

@@ -27,6 +27,11 @@ def _pages(queryset: QuerySet[Customer], size: int) -> list[int]:
     count = scope.count()
     ids = [pk for start in range(0, count, size) for pk in scope.ids(start, size)]
     assert len(ids) == count
+    # The pages' rows, as the list reads them, are the same customers in the same order.
+    rows = [
+        c.pk for start in range(0, count, size) for c in scope.page(queryset.select_related("primary_rm"), start, size)
+    ]
+    assert rows == ids
     return ids
 
 
