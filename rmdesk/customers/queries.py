@@ -10,8 +10,9 @@ How each search is planned (measured by bench/bench_search.py; docs/architecture
 - A larger scope: the exact matches first (name and code indexes), then each tier from candidates in rank order,
   kept when the queryset holds them (its scope and filters), best first, until the limit:
   - a Chinese query: the rows of its rarest gram, its other grams checked at the same distance in the same name.
-    Held at most CANDIDATES times in the scope's units (name_gram_unit), they are all read and sorted here; more,
-    and the gram's rows are walked in rank order (name_gram_rank), skipping other units' rows on the index;
+    Held at most CANDIDATES times in the scope's units (name_gram_unit), they are all read and sorted here (first
+    looked for among the gram's first PEEK rows in rank order, when held more than PEEK_WORTH times); more, and the
+    gram's rows are walked in rank order (name_gram_rank), skipping other units' rows on the index;
   - pinyin, initials and code prefixes: the database ranks the scope's matching keys on the index alone
     (search_key_unit holds the name length), up to KEY_RANK_CAP of them; a prefix more common than that is found
     at once by walking customers in rank order (customer_search_rank).
