@@ -27,8 +27,8 @@ def _province_choices() -> list[tuple[str, str]]:
     return [(p.code[:2], province_name(p)) for p in regions()]
 
 
-# The filters `narrow` applies besides hiding archived customers.
-NARROWING = ("status", "tier", "size", "credit_rating", "industry_section", "province", "primary_rm")
+# Fields that are not a narrowing filter: the search query (ranked apart) and whether archived customers are shown.
+NOT_NARROWING = frozenset({"q", "include_archived"})
 
 
 class CustomerFilter(forms.Form):
@@ -76,8 +76,10 @@ class CustomerFilter(forms.Form):
 
     @property
     def narrows_by_archived_only(self) -> bool:
-        """Whether no filter but "include archived" is set (the search query aside); call only after is_valid()."""
-        return not any(self.cleaned_data.get(name) for name in NARROWING)
+        """Whether no filter but "include archived" is set (the search query aside); call only after is_valid().
+
+        Every other field counts, so a filter added to the form can never be left out of the list's total."""
+        return not any(value for name, value in self.cleaned_data.items() if name not in NOT_NARROWING)
 
     def narrow(self, queryset: QuerySet[Customer]) -> QuerySet[Customer]:
         """The queryset cut down by every filter but the search query; call only after is_valid()."""
