@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.utils import translation
 
-from rmdesk.customers.queries import gram_facts
+from rmdesk.customers.queries import first_customers, gram_facts
 from rmdesk.org.models import User
 from tests.audit_trigger import set_audit_triggers
 from tests.personas import Bank, build_bank, make_user
@@ -28,10 +28,11 @@ def _default_language() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_gram_facts() -> Iterator[None]:
-    """Each test's searches see its own bank: what a process keeps about the bank's grams (the plan's choice, never
-    its results) is not carried from one test's customers to the next."""
+def _fresh_search_facts() -> Iterator[None]:
+    """Each test's searches see its own bank: what a process keeps about the bank's grams and first customers (the
+    plan's choice or bound, never its results) is not carried from one test's customers to the next."""
     gram_facts.clear()
+    first_customers.clear()
     yield
 
 

@@ -22,8 +22,7 @@ from django.db.models.expressions import RawSQL
 from rmdesk.core.lookups import id_array
 from rmdesk.core.planner import by_index
 from rmdesk.customers.models import Customer, CustomerCoRM, UnitCustomerCount
-from rmdesk.customers.queries import by_scope_indexes, in_order, scope_units
-from rmdesk.org.models import User
+from rmdesk.customers.queries import by_scope_indexes, co_rm_links, in_order, scope_units
 
 # A scope is read in two halves when its staff (or the RM) co-RM at most this many customers (2,676 for a branch of the
 # 1M demo bank). More (a head office's whole bank, where ordering the first half would sort every customer), and the
@@ -141,9 +140,7 @@ def scope_list(base: QuerySet[Customer], *, archived_hidden: bool = False, whole
     else:
         units = scope_units(base) or []
         owned = base.filter(owning_unit_id__in=units)
-        # The staff by id: joined to the users instead, PostgreSQL read every link of the bank (11 ms, not 1).
-        staff = list(User.objects.filter(unit_id__in=units).values_list("pk", flat=True))
-        unit_links = CustomerCoRM.objects.filter(user_id__any_of=id_array(staff))
+        unit_links = co_rm_links(units)
         too_many = unit_links[CO_RM_CHECKED : CO_RM_CHECKED + 1].exists()  # counted on the index alone
         # Each link holds its customer's owning unit (co_rm_user_unit), so only those the units do not own are read
         # and looked up: almost always none (looking up all of a branch's 2,676 took 7.5 ms on PostgreSQL; reading

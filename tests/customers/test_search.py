@@ -43,6 +43,9 @@ def plan(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str
         # (one per unit and place) are cut between the two.
         monkeypatch.setattr(queries, "PEEK_WORTH", -1)
         monkeypatch.setattr(queries, "PEEK", 2)
+        # The same for a prefix: the bank's first two customers in rank order are looked at first.
+        monkeypatch.setattr(queries, "KEY_PEEK_WORTH", -1)
+        monkeypatch.setattr(queries, "KEY_PEEK", 2)
     if request.param == "walks":
         monkeypatch.setattr(queries, "CANDIDATES", 0)
         monkeypatch.setattr(queries, "KEY_PREFIX_CAP", 0)
@@ -275,6 +278,41 @@ def test_a_process_keeps_the_facts_of_so_many_grams_only(bank: Bank, monkeypatch
     make_customer(bank.alice, name="华兴科技有限公司")
     # then: the least recently asked (华兴) was let go and is read afresh; the others are kept
     assert (facts.count("物流"), facts.count("华兴")) == (1, 2)
+
+
+def _look_at_the_first_two(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A branch's prefix search looks at the bank's first two customers in rank order before ranking its keys."""
+    monkeypatch.setattr(queries, "SMALL_SCOPE", 0)
+    monkeypatch.setattr(queries, "KEY_PEEK_WORTH", 0)
+    monkeypatch.setattr(queries, "KEY_PEEK", 2)
+
+
+def test_a_look_at_the_first_customers_keeps_the_co_rm_customers_owned_elsewhere(
+    bank: Bank, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: the bank's first two in rank order, carol's in branch 2 (alice its co-RM) and bob's in branch 1; then
+    # another of branch 1, ranked after them
+    _look_at_the_first_two(monkeypatch)
+    make_customer(bank.carol, name="宁波港务公司", co_rms=(bank.alice,))
+    make_customer(bank.bob, name="宁波港口有限公司")
+    make_customer(bank.alice, name="宁波港口物流有限公司")
+    # then: the head of branch 1 finds carol's first, as it ranks
+    expected = ["宁波港务公司", "宁波港口有限公司", "宁波港口物流有限公司"]
+    assert names(bank.head, "nbg") == names(bank.head, "ningbo") == expected
+
+
+def test_a_look_at_the_first_customers_counts_those_who_joined_since(
+    bank: Bank, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: where the first two end, kept by the process
+    _look_at_the_first_two(monkeypatch)
+    for name in ("宁波港口有限公司", "宁波港务有限公司", "宁波港口物流有限公司"):
+        make_customer(bank.alice, name=name)
+    assert names(bank.head, "nbg") == ["宁波港口有限公司", "宁波港务有限公司", "宁波港口物流有限公司"]
+    # when: a customer with a shorter name joins
+    make_customer(bank.bob, name="宁波港公司")
+    # then: it is looked at, and ranks first
+    assert names(bank.head, "nbg")[:2] == ["宁波港公司", "宁波港口有限公司"]
 
 
 def test_out_of_scope_customers_never_appear(bank: Bank, plan: str) -> None:
