@@ -257,6 +257,16 @@ def test_what_a_process_keeps_of_the_banks_grams_never_changes_what_is_found(
     assert gram_facts.count("华兴") == 4  # CANDIDATES + 1: counted no further
 
 
+def test_a_common_grams_facts_hold_its_first_rows_with_their_names(bank: Bank, monkeypatch: pytest.MonkeyPatch) -> None:
+    # given: 华兴 held more than CANDIDATES times
+    monkeypatch.setattr(queries, "CANDIDATES", 1)
+    long = make_customer(bank.alice, name="杭州华兴科技有限公司")
+    short = make_customer(bank.alice, name="华兴物流")
+    # then: in rank order, each with where the gram sits in the name the search compares
+    assert gram_facts.first("华兴") == [(short.pk, 0, "华兴物流"), (long.pk, 2, "杭州华兴科技有限公司")]
+    assert gram_facts.first("物流") == []  # a rare gram's rows are read whole when searched, never sampled
+
+
 def test_a_process_reads_a_grams_facts_again_after_their_time(bank: Bank, monkeypatch: pytest.MonkeyPatch) -> None:
     # given
     make_customer(bank.alice, name="华兴物流有限公司")
