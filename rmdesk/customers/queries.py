@@ -63,7 +63,7 @@ KEY_RANK_CAP = 200_000
 # A unit's or the bank's search whose prefix starts more than KEY_PEEK_WORTH names in scope first looks for its best
 # matches among the bank's first KEY_PEEK customers in rank order (see _key_peek).
 KEY_PEEK = 2048
-KEY_PEEK_WORTH = 10_000
+KEY_PEEK_WORTH = 10_000  # below KEY_PREFIX_CAP
 
 RANK = (Length("search_name"), "pk")
 CO_RM_ARRAY = 200_000  # co-RM customer ids passed to PostgreSQL as one array (by_scope_indexes)
@@ -533,13 +533,15 @@ def _key_tier(
     def best(need: int, found: Ids) -> Ids:
         ranges = _key_ranges(query.text, rows, kinds, at_start=at_start)
         kept: Ids = []
-        if at_start and not rows.one_rm and _held(ranges, KEY_PEEK_WORTH) > KEY_PEEK_WORTH:
+        looks = at_start and not rows.one_rm
+        held = _held(ranges, KEY_PEEK_WORTH if looks else cap)  # exact where no more than KEY_PEEK_WORTH
+        if looks and held > KEY_PEEK_WORTH:
             # Every match ranked before the last customer looked at was looked at: what the look keeps ranks first.
             kept = _in_queryset(base, [_key_peek(query, rows, kinds)], found, need)
             if len(kept) >= need:
                 return kept
-        need, found = need - len(kept), found + kept
-        if _held(ranges, cap) > cap:
+            need, found, held = need - len(kept), found + kept, _held(ranges, cap)
+        if held > cap:
             row = _letter_row(query, kinds, at_start=at_start)
             return kept + _walk_customers(base.exclude(pk__in=found), row, need)
         return kept + by_rank(ranges, need, found)
