@@ -317,7 +317,7 @@ class GramFacts:
     them for SECONDS."""
 
     SECONDS = 300.0
-    KEPT = 1024  # grams; the first rows of one are 256 small tuples
+    KEPT = 1024  # grams; a common one keeps 256 small tuples, each with a name
 
     def __init__(self) -> None:
         self._facts: OrderedDict[str, tuple[float, int, list[GramSample]]] = OrderedDict()
