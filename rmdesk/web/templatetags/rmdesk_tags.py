@@ -10,12 +10,14 @@ from typing import Any
 
 from django import forms, template
 from django.apps import apps
+from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.forms.boundfield import BoundField
 from django.forms.utils import flatatt
 from django.forms.widgets import Input
 from django.http import HttpRequest
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -96,6 +98,21 @@ def division_label(code: str | None) -> str:
 def city_label(code: str | None) -> str:
     """GB/T 2260 city code as province and city name."""
     return reference.city_shown(code)
+
+
+# Addresses without arguments (the menu's, the forms' actions), per URLconf and script prefix: the layout names about 20
+# and each full page reversed them all, a fifth of the layout's rendering time (bench/bench_http.py lists and searches).
+_links: dict[tuple[str, str, str], str] = {}
+
+
+@register.simple_tag
+def link(name: str) -> str:
+    """`{% url name %}` for a URL pattern without arguments, reversed once per process."""
+    key = (str(get_urlconf() or settings.ROOT_URLCONF), get_script_prefix(), name)
+    address = _links.get(key)
+    if address is None:
+        address = _links[key] = reverse(name)
+    return address
 
 
 @register.filter
