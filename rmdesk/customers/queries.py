@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.db import connections
-from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Length
 
 from rmdesk.core.lookups import id_array
@@ -71,6 +71,7 @@ MAX_BATCH = 1000  # candidates checked against the queryset at once (SQLite allo
 
 Ids = list[int]
 Pairs = list[tuple[int, int]]  # (customer id, name length)
+Names = list[tuple[int, str]]  # (customer id, normalised name)
 
 
 def search_customers(queryset: QuerySet[Customer], q: str, limit: int = SEARCH_LIMIT) -> list[Customer]:
@@ -90,16 +91,22 @@ def ranked_ids(queryset: QuerySet[Customer], q: str, *, limit: int = SEARCH_LIMI
     if query is None or limit < 1:
         return []
     base = queryset.order_by()
-    ids = _small_scope_ids(base)
-    if ids is not None:
-        # Its rows and keys by id: given restrict()'s "… or id in (subquery)" instead, PostgreSQL scans every
-        # customer or every search key.
-        return _search_rows(base.filter(pk__any_of=id_array(ids)), ids, query, limit)
+    if query.kind == "name":
+        names = _small_scope(base, "pk", "search_name")
+        if names is not None:
+            return _search_names(names, query, limit)
+    else:
+        rows = _small_scope(base, "pk")
+        if rows is not None:
+            ids = [pk for (pk,) in rows]
+            # Its rows and keys by id: given restrict()'s "… or id in (subquery)" instead, PostgreSQL scans every
+            # customer or every search key.
+            return _search_keys(base.filter(pk__any_of=id_array(ids)), ids, query, limit)
     return _search_large(base, query, scope_units(base), limit)
 
 
-def _small_scope_ids(base: QuerySet[Customer]) -> list[int] | None:
-    """The ids of a scope of at most SMALL_SCOPE customers (an RM's book, a small team), else None.
+def _small_scope(base: QuerySet[Customer], *columns: str) -> list[tuple[Any, ...]] | None:
+    """These columns of the customers of a scope of at most SMALL_SCOPE (an RM's book, a small team), else None.
 
     An RM's or a unit's are read on the scope's own indexes, at most one more than SMALL_SCOPE: the list is what
     a small scope is then searched by, so knowing it is small costs nothing more (counting first, on the primary-RM
@@ -116,11 +123,11 @@ def _small_scope_ids(base: QuerySet[Customer]) -> list[int] | None:
     ):
         return None
     if scope is not None and (scope.rm_id is not None or scope.unit_path is not None):
-        ids = list(by_scope_indexes(base).values_list("pk", flat=True)[: SMALL_SCOPE + 1])
-        return ids if len(ids) <= SMALL_SCOPE else None
+        rows = list(by_scope_indexes(base).values_list(*columns)[: SMALL_SCOPE + 1])
+        return rows if len(rows) <= SMALL_SCOPE else None
     if base[SMALL_SCOPE : SMALL_SCOPE + 1].exists():
         return None  # the whole bank, or a queryset restrict() did not make, with many customers
-    return list(base.values_list("pk", flat=True))
+    return list(base.values_list(*columns))
 
 
 def scope_units(base: QuerySet[Customer]) -> list[int] | None:
@@ -177,20 +184,36 @@ def by_scope_indexes(base: QuerySet[Customer]) -> QuerySet[Customer]:
 # --- a small scope: one statement over its rows ------------------------------------------------------------------
 
 
-def _search_rows(rows: QuerySet[Customer], ids: Ids, query: Query, limit: int) -> Ids:
-    """A small scope (`rows`, the customers `ids`), searched over its own rows, found by id.
+def _search_names(names: Names, query: Query, limit: int) -> Ids:
+    """A small scope's name query, matched on its customers' normalised names, tier by tier as the SQL would (exact,
+    prefix, substring; both sides normalised alike).
 
-    A name query is one statement: its ORDER BY starts with the tier, so it cannot follow the rank index and make
-    the database walk every customer. Code, pinyin and initials keys are looked up per customer of the scope
-    (search_key_customer: customer first, covering) and ranked here on their name length. Looked up under the
-    book's owning units instead (search_key_unit), a rare prefix took 1.0 ms rather than 1.7, but one most of a city's
-    names share (hangzhou, in Hangzhou) 25 ms: the book bounds what this reads.
+    Asked of the database instead, as one statement ranking the scope's rows by a CASE over the tiers, it was a second
+    statement carrying the scope's ids, which cost more to build than the names take to read: the ranking of an RM's
+    2- and 3-character searches of their 327 customers on the 1M demo bank took 8–10 ms on SQLite and 13–16 on
+    PostgreSQL that way, 6–7 and 4–7 this way (docs/benchmarks.md).
     """
-    if query.kind == "name":
-        filters = _name_tiers(query)
-        tier = Case(*(When(row, then=Value(rank)) for rank, row in enumerate(filters)), output_field=IntegerField())
-        matches = rows.annotate(search_tier=tier).filter(search_tier__isnull=False)
-        return list(matches.order_by("search_tier", *RANK).values_list("pk", flat=True)[:limit])
+    text = query.text
+    ranked: list[tuple[int, int, int]] = []
+    for pk, name in names:
+        if name == text:
+            ranked.append((0, len(name), pk))
+        elif name.startswith(text):
+            ranked.append((1, len(name), pk))
+        elif query.substring and text in name:
+            ranked.append((2, len(name), pk))
+    return _ranked(ranked)[:limit]
+
+
+def _search_keys(rows: QuerySet[Customer], ids: Ids, query: Query, limit: int) -> Ids:
+    """A small scope's pinyin, initials or code query over its own rows (`rows`, the customers `ids`), found by id.
+
+    Its exact names are asked of its rows; its keys are looked up per customer of the scope (search_key_customer:
+    customer first, covering) and ranked here on their name length. Looked up under the book's owning units instead
+    (search_key_unit), a rare prefix took 1.0 ms rather than 1.7, but one most of a city's names share (hangzhou, in
+    Hangzhou) 25 ms: the book bounds what this reads. (Read with the ids, the names that only an exact match needs
+    took an RM's 327 from the table instead of the covering index: 4.7 ms, not 2.0, on SQLite.)
+    """
     text = query.text
     exact = _ranked([(0, len(text), pk) for pk in rows.filter(search_name=text).values_list("pk", flat=True)])
     tiers: dict[int, tuple[int, int, int]] = {}
@@ -649,11 +672,3 @@ def _letter_row(query: Query, kinds: tuple[str, ...], *, at_start: bool) -> Q:
 def _walk_customers(base: QuerySet[Customer], row: Q, need: int) -> Ids:
     """Customers in rank order (customer_search_rank), filtered by `row`: only for matches common in scope."""
     return list(base.filter(row).order_by(*RANK).values_list("pk", flat=True)[:need])
-
-
-def _name_tiers(query: Query) -> list[Q]:
-    """The tiers as filters on customer rows (for a small scope's single statement)."""
-    tiers = [Q(search_name=query.text), Q(search_name__startswith=query.text)]
-    if query.substring:
-        tiers.append(Q(search_name__contains=query.text))
-    return tiers
