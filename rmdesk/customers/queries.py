@@ -181,7 +181,7 @@ def by_scope_indexes(base: QuerySet[Customer]) -> QuerySet[Customer]:
     return base.filter(owned | Q(pk__any_of=id_array(co_rm_of)))
 
 
-# --- a small scope: one statement over its rows ------------------------------------------------------------------
+# --- a small scope: searched over its own rows -------------------------------------------------------------------
 
 
 def _search_names(names: Names, query: Query, limit: int) -> Ids:

@@ -101,7 +101,7 @@ def city_label(code: str | None) -> str:
 
 
 # Addresses without arguments (the menu's, the forms' actions), per URLconf and script prefix: the layout names about 20
-# and each full page reversed them all, a fifth of the layout's rendering time (bench/bench_http.py lists and searches).
+# and each full page reversed them all, a fifth of the layout's rendering time under cProfile (docs/benchmarks.md).
 _links: dict[tuple[str, str, str], str] = {}
 
 
