@@ -109,6 +109,17 @@ def normalize_credit_code(value: str) -> str:
     return _normalize_text(value).upper()
 
 
+def may_begin_credit_code(prefix: str) -> bool:
+    """Whether a valid credit code could start with `prefix` (upper-case): its alphabet, a registration authority first,
+    and digits where the region code lies. Quick search asks the codes only for a query that could begin one."""
+    return (
+        len(prefix) <= 18
+        and all(char in CREDIT_CODE_ALPHABET for char in prefix)
+        and prefix[:1] in CREDIT_CODE_AUTHORITIES | {""}
+        and all(char in _ASCII_DIGITS for char in prefix[2:8])
+    )
+
+
 def validate_credit_code(value: str) -> str:
     """Validate a unified social credit code and return it normalized."""
     code = normalize_credit_code(value)

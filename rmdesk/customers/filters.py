@@ -8,6 +8,7 @@ from django import forms
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
 
+from rmdesk.core.lookups import id_array
 from rmdesk.core.reference import industries, province_name, regions, section_name
 from rmdesk.customers.choices import EnterpriseSize, LifecycleStatus, Tier
 from rmdesk.customers.models import Customer, rating_choices
@@ -71,7 +72,7 @@ class CustomerFilter(forms.Form):
         if self.is_search:
             ids = ranked_ids(queryset, self.cleaned_data["q"], limit=limit)
             rank = Case(*(When(pk=pk, then=Value(i)) for i, pk in enumerate(ids)), output_field=IntegerField())
-            queryset = queryset.filter(pk__in=ids).order_by(rank) if ids else queryset.none()
+            queryset = queryset.filter(pk__any_of=id_array(ids)).order_by(rank) if ids else queryset.none()
         return queryset
 
     @property

@@ -32,6 +32,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Length
 
 from rmdesk.core.lookups import id_array
+from rmdesk.core.validators import may_begin_credit_code
 from rmdesk.customers.models import Customer, CustomerCoRM, CustomerNameGram, CustomerSearchKey
 from rmdesk.customers.search import (
     CODE,
@@ -81,7 +82,7 @@ def search_customers(queryset: QuerySet[Customer], q: str, limit: int = SEARCH_L
 
 def in_order(queryset: QuerySet[Customer], ids: Ids) -> list[Customer]:
     """The customers of `queryset` with these ids, in their order (those it does not hold left out)."""
-    found = queryset.in_bulk(ids)
+    found = {customer.pk: customer for customer in queryset.filter(pk__any_of=id_array(ids))}
     return [found[pk] for pk in ids if pk in found]
 
 
@@ -250,7 +251,7 @@ def _search_large(base: QuerySet[Customer], query: Query, units: list[int] | Non
         if query.substring:
             tiers.append(_name_tier(base, query, rows, start=None))
     else:
-        tiers = [_key_tier(base, query, rows, (CODE, PINYIN, INITIALS), at_start=True)]
+        tiers = [_key_tier(base, query, rows, _start_kinds(query), at_start=True)]
         if len(text) >= 2:
             tiers.append(_key_tier(base, query, rows, (INITIALS,), at_start=False))
     for tier in tiers:
@@ -317,7 +318,9 @@ def _in_queryset(base: QuerySet[Customer], runs: Iterable[Ids], found: Ids, need
         at = 0
         while at < len(fresh):
             batch = fresh[at : at + size]
-            held = set(base.filter(pk__in=batch).values_list("pk", flat=True))
+            # The ids as one array (any_of): as an IN list of more than some 60, SQLite read the scope's every customer
+            # on its unit indexes to test them instead (224 of a branch's 33,250 candidates: 12.5 ms, not 0.6).
+            held = set(base.filter(pk__any_of=id_array(batch)).values_list("pk", flat=True))
             kept += [pk for pk in batch if pk in held][: need - len(kept)]
             if len(kept) >= need:
                 return kept
@@ -520,6 +523,15 @@ def _holding(
 
 
 # --- ASCII letters and digits: pinyin, initials, credit code ----------------------------------------------------
+
+
+def _start_kinds(query: Query) -> tuple[str, ...]:
+    """The kinds of key a letters query may start: a credit code only where the query could begin a valid one (most
+    pinyin and initials cannot: an authority first, no I, O, S, V or Z); pinyin and initials always, as a name's runs
+    of ASCII letters and digits are kept in both (3m, tcl)."""
+    if may_begin_credit_code(query.code):
+        return (CODE, PINYIN, INITIALS)
+    return (PINYIN, INITIALS)
 
 
 def _key_text(kind: str, text: str) -> str:

@@ -19,6 +19,7 @@ from rmdesk.core.validators import (
     id_number_check_char,
     mask_id_number,
     mask_mobile,
+    may_begin_credit_code,
     normalize_credit_code,
     organisation_code_check_char,
     validate_credit_code,
@@ -160,6 +161,28 @@ def test_it_rejects_a_credit_code_whose_region_code_is_not_digits() -> None:
     code = error_code(validate_credit_code, typed)
     # then the region code is blamed
     assert code == "invalid_region_code"
+
+
+def test_every_start_of_a_valid_credit_code_may_begin_one() -> None:
+    # given valid codes from 200 seeds
+    codes = [make_credit_code(random.Random(seed), region_code="330106") for seed in range(200)]
+    # then each of their prefixes, the empty one and the whole code included, may begin a code
+    assert all(may_begin_credit_code(code[:n]) for code in codes for n in range(19))
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        "HXKJ",  # H registers nothing: pinyin initials, mostly
+        "9I",  # I is never used
+        "91A3",  # the region code is digits
+        "91330106MA2H4KXY0A1",  # 19 characters: one too many
+        "913301069Z",
+        "hx",  # callers upper-case first: lower case is not the alphabet
+    ],
+)
+def test_what_no_valid_credit_code_starts_with_may_not_begin_one(prefix: str) -> None:
+    assert not may_begin_credit_code(prefix)
 
 
 def test_it_refuses_to_compute_a_check_character_for_a_short_body() -> None:

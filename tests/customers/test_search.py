@@ -199,6 +199,19 @@ def test_a_credit_code_prefix_finds_the_customer_in_any_case(bank: Bank, plan: s
     assert names(bank.alice, target.credit_code) == ["东方机械有限公司"]
 
 
+def test_letters_no_credit_code_starts_with_find_the_latin_in_a_name(bank: Bank, plan: str) -> None:
+    # given names with latin letters and digits in them
+    latin = make_customer(bank.alice, name="HK3M贸易有限公司")
+    digits = make_customer(bank.alice, name="杭州913科技有限公司")
+    # then letters no credit code can start with (H registers nothing) are still pinyin and initials
+    assert names(bank.alice, "hk3m") == ["HK3M贸易有限公司"]
+    assert names(bank.alice, "hk3mmy") == ["HK3M贸易有限公司"]
+    # and digits a code may start with find codes and names alike
+    assert names(bank.alice, latin.credit_code[:14]) == ["HK3M贸易有限公司"]
+    assert names(bank.alice, "913kj") == ["杭州913科技有限公司"]
+    assert digits.name in names(bank.alice, "91")
+
+
 def test_full_width_and_spaced_input_finds_the_same(bank: Bank, plan: str) -> None:
     # given
     make_customer(bank.alice, name="华兴(杭州)科技有限公司")
