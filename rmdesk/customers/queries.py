@@ -209,15 +209,19 @@ def _search_names(names: Names, query: Query, limit: int) -> Ids:
 def _search_keys(rows: QuerySet[Customer], ids: Ids, query: Query, limit: int) -> Ids:
     """A small scope's pinyin, initials or code query over its own rows (`rows`, the customers `ids`), found by id.
 
-    Its exact names are asked of its rows; its keys are looked up per customer of the scope (search_key_customer:
-    customer first, covering) and ranked here on their name length. Looked up under the book's owning units instead
-    (search_key_unit), a rare prefix took 1.0 ms rather than 1.7, but one most of a city's names share (hangzhou, in
-    Hangzhou) 25 ms: the book bounds what this reads. (Read with the ids, the names that only an exact match needs
-    took an RM's 327 from the table instead of the covering index: 4.7 ms, not 2.0, on SQLite.)
+    Its keys are looked up per customer of the scope (search_key_customer: customer first, covering) and ranked here
+    on their name length. Looked up under the book's owning units instead (search_key_unit), a rare prefix took 1.0 ms
+    rather than 1.7, but one most of a city's names share (hangzhou, in Hangzhou) 25 ms: the book bounds what this
+    reads. (Read with the ids, the names that only an exact match needs took an RM's 327 from the table instead of the
+    covering index: 4.7 ms, not 2.0, on SQLite.)
+
+    A name the query is exactly is letters and digits only, one run, so its full pinyin is the name itself: only the
+    customers whose pinyin key is the query and whose name is as long may have it, and only their names are asked.
+    A query longer than a pinyin key holds is asked of every name.
     """
     text = query.text
-    exact = _ranked([(0, len(text), pk) for pk in rows.filter(search_name=text).values_list("pk", flat=True)])
     tiers: dict[int, tuple[int, int, int]] = {}
+    named: Ids = []
     # Keys of the scope's customers only: search_key_customer (customer first, and covering) per customer.
     ranges = _key_range(CODE, text) | _key_range(PINYIN, text) | _key_range(INITIALS, text)
     keys = CustomerSearchKey.objects.filter(ranges, customer__any_of=id_array(ids))
@@ -226,11 +230,17 @@ def _search_keys(rows: QuerySet[Customer], ids: Ids, query: Query, limit: int) -
             triple = (0, length, pk)
         elif position == 0:
             triple = (1, length, pk)
+            if key == PINYIN + text and length == len(text):
+                named.append(pk)
         elif len(text) >= 2:
             triple = (2, length, pk)
         else:
             continue
         tiers[pk] = min(triple, tiers.get(pk, triple))
+    exact: Ids = []
+    if named or len(PINYIN + text) > PINYIN_KEY_LENGTH:
+        asked = rows.filter(pk__any_of=id_array(named or ids), search_name=text)
+        exact = _ranked([(0, len(text), pk) for pk in asked.values_list("pk", flat=True)])
     return list(dict.fromkeys(exact + _ranked(list(tiers.values()))))[:limit]
 
 

@@ -191,7 +191,7 @@ def build_demo_bank(
         raise ValueError("the demo bank needs at least one customer")
     report: Progress = progress or (lambda stage, done, total, rows: None)
     writer = BulkWriter(connection)
-    with transaction.atomic():
+    with writer.journal_for_load(), transaction.atomic():
         if OrgUnit.objects.exists() or User.objects.exists():
             raise DemoBankError("the database already has org units or users; load the demo into an empty one")
         with writer.bulk_load(customers):

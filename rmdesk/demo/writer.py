@@ -53,6 +53,7 @@ class BulkWriter:
             raise DemoBankError(f"the demo bank loads into SQLite or PostgreSQL, not {connection.vendor}")
         self.connection = connection
         self.rows = 0
+        self.journalled = False  # the load was written with SQLite's rollback journal (journal_for_load)
 
     def table(self, model: type[models.Model], fields: Sequence[str]) -> Table:
         """The table of `model` for rows holding `fields` (attnames) in this order.
@@ -161,6 +162,30 @@ class BulkWriter:
                 cursor.execute(f"PRAGMA threads = {threads}")
 
     @contextmanager
+    def journal_for_load(self) -> Iterator[None]:
+        """SQLite outside a transaction: the load written with a rollback journal, the write-ahead log again after.
+
+        A load is one transaction into an empty database. Through the log, its every page was written twice (to the
+        log, then folded into the database at the end: the 1M bank's commit took 73 s) and each page read back
+        mid-load was looked for in a log growing to the database's size. A rollback journal keeps only what the
+        pages held before (next to nothing here), so a failed or killed load still leaves the database as before.
+        Inside a caller's transaction (tests) the mode cannot change, and the load runs as configured.
+        """
+        if self.connection.vendor != "sqlite" or self.connection.in_atomic_block:
+            yield
+            return
+        with self.connection.cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode")
+            mode = str(cursor.fetchone()[0])
+            cursor.execute("PRAGMA journal_mode = DELETE")
+            self.journalled = str(cursor.fetchone()[0]) == "delete"
+        try:
+            yield
+        finally:
+            with self.connection.cursor() as cursor:
+                cursor.execute(f"PRAGMA journal_mode = {mode}")
+
+    @contextmanager
     def indexes_built_after(
         self, loaded: Sequence[type[models.Model]], progress: Callable[[int, int], None]
     ) -> Iterator[None]:
@@ -230,7 +255,9 @@ class BulkWriter:
         gather the planner's statistics of the tables just filled (autovacuum would, minutes later: the target scores
         and the end-of-day that follow the load would be planned on empty tables' estimates until then)."""
         with self.connection.cursor() as cursor:
-            if self.connection.vendor == "sqlite":
+            # A journalled load left nothing in the log to fold (and right after the switch back, a TRUNCATE
+            # checkpoint found the tables locked while the connection held its temporary table).
+            if self.connection.vendor == "sqlite" and not self.journalled:
                 cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             elif self.connection.vendor == "postgresql":
                 cursor.execute("ANALYZE")

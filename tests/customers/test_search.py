@@ -212,6 +212,20 @@ def test_letters_no_credit_code_starts_with_find_the_latin_in_a_name(bank: Bank,
     assert digits.name in names(bank.alice, "91")
 
 
+def test_a_name_of_letters_typed_whole_is_an_exact_match(bank: Bank, plan: str) -> None:
+    # given a Chinese name read with one letter a character, as long as the latin name typed, and opened first
+    make_customer(bank.alice, name="阿额")  # a e
+    make_customer(bank.alice, name="AE")
+    make_customer(bank.alice, name="AE科技有限公司")
+    # then the name typed whole comes first; the Chinese one, read the same, is a prefix like the others
+    assert names(bank.alice, "ae") == ["AE", "阿额", "AE科技有限公司"]
+    assert names(bank.alice, "AE科技有限公司") == ["AE科技有限公司"]
+    # and a name longer than a pinyin key holds, typed whole, before a shorter one whose pinyin begins the same
+    make_customer(bank.alice, name="壮" * 9)  # zhuang × 9: 54 letters, of which the key holds 47
+    make_customer(bank.alice, name="zhuang" * 8)
+    assert names(bank.alice, "zhuang" * 8) == ["zhuang" * 8, "壮" * 9]
+
+
 def test_full_width_and_spaced_input_finds_the_same(bank: Bank, plan: str) -> None:
     # given
     make_customer(bank.alice, name="华兴(杭州)科技有限公司")

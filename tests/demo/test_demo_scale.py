@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import random
+import sqlite3
+import subprocess
+import sys
 from collections import Counter, defaultdict
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -297,3 +302,21 @@ def test_the_load_reports_each_stage_in_order_with_the_rows_written() -> None:
     assert reports[-3][1:3] == (summary.tasks, summary.tasks)
     rows = [rows for *_, rows in reports]
     assert rows == sorted(rows) and rows[-1] > 30 + summary.key_persons
+
+
+def test_a_demo_load_on_sqlite_is_journalled_then_back_on_the_write_ahead_log(tmp_path: Path) -> None:
+    # given a data directory of its own (SQLite, whatever database the suite runs on)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RMDESK_") and k != "DJANGO_SETTINGS_MODULE"}
+    env.update({"RMDESK_DATA_DIR": str(tmp_path), "RMDESK_DEMO": "1"})
+    # when the demo bank is loaded by the command, outside any transaction of ours
+    command = [sys.executable, "-m", "rmdesk", "demo", "--customers", "40", "--no-serve"]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
+    # then it is all there, the rollback journal it was written with is gone and the database is on its log again
+    assert result.returncode == 0, result.stderr
+    database = sqlite3.connect(tmp_path / "rmdesk.sqlite3")
+    try:
+        assert database.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert database.execute("SELECT COUNT(*) FROM customers_customer").fetchone()[0] == 40
+    finally:
+        database.close()
+    assert not (tmp_path / "rmdesk.sqlite3-journal").exists()
