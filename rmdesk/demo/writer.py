@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.management.color import no_style
-from django.db import models
+from django.db import OperationalError, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Max
 
@@ -177,8 +177,11 @@ class BulkWriter:
         with self.connection.cursor() as cursor:
             cursor.execute("PRAGMA journal_mode")
             mode = str(cursor.fetchone()[0])
-            cursor.execute("PRAGMA journal_mode = DELETE")
-            self.journalled = str(cursor.fetchone()[0]) == "delete"
+            try:
+                cursor.execute("PRAGMA journal_mode = DELETE")
+                self.journalled = str(cursor.fetchone()[0]) == "delete"
+            except OperationalError:
+                pass  # another connection holds the database (leaving the log needs it alone): load through the log
         try:
             yield
         finally:

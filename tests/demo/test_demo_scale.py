@@ -304,19 +304,42 @@ def test_the_load_reports_each_stage_in_order_with_the_rows_written() -> None:
     assert rows == sorted(rows) and rows[-1] > 30 + summary.key_persons
 
 
-def test_a_demo_load_on_sqlite_is_journalled_then_back_on_the_write_ahead_log(tmp_path: Path) -> None:
-    # given a data directory of its own (SQLite, whatever database the suite runs on)
+def _rmdesk(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`rmdesk …` in a process of its own, in demo mode on SQLite in `data_dir`, whatever database the suite runs on."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("RMDESK_") and k != "DJANGO_SETTINGS_MODULE"}
-    env.update({"RMDESK_DATA_DIR": str(tmp_path), "RMDESK_DEMO": "1"})
-    # when the demo bank is loaded by the command, outside any transaction of ours
-    command = [sys.executable, "-m", "rmdesk", "demo", "--customers", "40", "--no-serve"]
-    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
-    # then it is all there, the rollback journal it was written with is gone and the database is on its log again
-    assert result.returncode == 0, result.stderr
-    database = sqlite3.connect(tmp_path / "rmdesk.sqlite3")
+    env.update({"RMDESK_DATA_DIR": str(data_dir), "RMDESK_DEMO": "1"})
+    command = [sys.executable, "-m", "rmdesk", *args]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
+
+
+def _journal_mode_and_customers(data_dir: Path) -> tuple[str, int]:
+    database = sqlite3.connect(data_dir / "rmdesk.sqlite3")
     try:
-        assert database.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert database.execute("SELECT COUNT(*) FROM customers_customer").fetchone()[0] == 40
+        mode = database.execute("PRAGMA journal_mode").fetchone()[0]
+        return mode, database.execute("SELECT COUNT(*) FROM customers_customer").fetchone()[0]
     finally:
         database.close()
+
+
+def test_a_demo_load_on_sqlite_is_journalled_then_back_on_the_write_ahead_log(tmp_path: Path) -> None:
+    # when the demo bank is loaded by the command, outside any transaction of ours
+    result = _rmdesk(tmp_path, "demo", "--customers", "40", "--no-serve")
+    # then it is all there, the rollback journal it was written with is gone and the database is on its log again
+    assert result.returncode == 0, result.stderr
+    assert _journal_mode_and_customers(tmp_path) == ("wal", 40)
     assert not (tmp_path / "rmdesk.sqlite3-journal").exists()
+
+
+def test_a_demo_load_beside_another_connection_goes_through_the_log(tmp_path: Path) -> None:
+    # given an empty, migrated database that another process has open (leaving the log needs the database alone)
+    assert _rmdesk(tmp_path, "migrate", "-v", "0").returncode == 0
+    other = sqlite3.connect(tmp_path / "rmdesk.sqlite3")
+    try:
+        assert other.execute("SELECT COUNT(*) FROM customers_customer").fetchone() == (0,)
+        # when the demo bank is loaded with that connection still open
+        result = _rmdesk(tmp_path, "demo", "--customers", "30", "--no-serve")
+    finally:
+        other.close()
+    # then the load ran through the log instead of failing
+    assert result.returncode == 0, result.stderr
+    assert _journal_mode_and_customers(tmp_path) == ("wal", 30)
