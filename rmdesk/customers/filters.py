@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from rmdesk.core.lookups import id_array
 from rmdesk.core.reference import industries, province_name, regions, section_name
+from rmdesk.core.widgets import FixedChoicesSelect
 from rmdesk.customers.choices import EnterpriseSize, LifecycleStatus, Tier
 from rmdesk.customers.models import Customer, rating_choices
 from rmdesk.customers.queries import SEARCH_LIMIT, ranked_ids
@@ -41,12 +42,23 @@ class CustomerFilter(forms.Form):
         max_length=100,
         help_text=_("Name (from 2 characters), pinyin, initials or credit code."),
     )
-    status = forms.ChoiceField(label=_("Lifecycle status"), required=False, choices=_blank(LifecycleStatus.choices))
-    tier = forms.ChoiceField(label=_("Tier"), required=False, choices=_blank(Tier.choices))
-    size = forms.ChoiceField(label=_("Enterprise size"), required=False, choices=_blank(EnterpriseSize.choices))
-    credit_rating = forms.ChoiceField(label=_("Internal credit rating"), required=False)
-    industry_section = forms.ChoiceField(label=_("Industry section"), required=False)
-    province = forms.ChoiceField(label=_("Province"), required=False)
+    # The selects' choices are enums, settings and national reference data: fixed while the process runs.
+    status = forms.ChoiceField(
+        label=_("Lifecycle status"),
+        required=False,
+        choices=_blank(LifecycleStatus.choices),
+        widget=FixedChoicesSelect,
+    )
+    tier = forms.ChoiceField(label=_("Tier"), required=False, choices=_blank(Tier.choices), widget=FixedChoicesSelect)
+    size = forms.ChoiceField(
+        label=_("Enterprise size"),
+        required=False,
+        choices=_blank(EnterpriseSize.choices),
+        widget=FixedChoicesSelect,
+    )
+    credit_rating = forms.ChoiceField(label=_("Internal credit rating"), required=False, widget=FixedChoicesSelect)
+    industry_section = forms.ChoiceField(label=_("Industry section"), required=False, widget=FixedChoicesSelect)
+    province = forms.ChoiceField(label=_("Province"), required=False, widget=FixedChoicesSelect)
     primary_rm = forms.IntegerField(label=_("Primary RM"), required=False, min_value=1, max_value=2**63 - 1)
     include_archived = forms.BooleanField(label=_("Include archived"), required=False)
 

@@ -6,8 +6,11 @@ from __future__ import annotations
 import pytest
 from django import forms
 from django.test.html import parse_html
+from django.utils import translation
 
+from rmdesk.customers.filters import CustomerFilter
 from rmdesk.customers.forms import CustomerForm
+from rmdesk.web.templatetags import rmdesk_tags
 from rmdesk.web.templatetags.rmdesk_tags import form_control
 from tests.personas import Bank
 
@@ -87,3 +90,46 @@ def test_inputs_render_as_django_renders_them(data: dict[str, object]) -> None:
         for name in form.fields:
             # when / then: the same element, type, value, attributes (required, disabled, aria-*) and escaping
             assert parse_html(form_control(form[name])) == parse_html(django_markup(form[name])), name
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize(
+    "data", [{}, {"status": "dormant", "province": "33", "credit_rating": "AA"}, {"tier": "nope", "province": "99"}]
+)
+def test_the_list_filters_fixed_selects_render_as_django_renders_them_every_time(
+    language: str, data: dict[str, str]
+) -> None:
+    # given the customer list's filter, bound (with errors for unknown values), in either language
+    with translation.override(language):
+        form = CustomerFilter(data=data)
+        form.is_valid()
+        for name in ("status", "tier", "size", "credit_rating", "industry_section", "province"):
+            # when it is rendered twice (the second time as kept)
+            first, second = form_control(form[name]), form_control(form[name])
+            # then both are Django's markup for this language and value
+            assert parse_html(first) == parse_html(django_markup(form[name])), name
+            assert second == first
+
+
+def test_fixed_selects_are_kept_per_language() -> None:
+    with translation.override("zh-hans"):
+        chinese = form_control(CustomerFilter(data={})["status"])
+    with translation.override("en"):
+        english = form_control(CustomerFilter(data={})["status"])
+    assert ">Dormant</option>" in english
+    assert ">Dormant</option>" not in chinese
+
+
+def test_values_from_the_request_never_grow_the_kept_selects_past_their_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given a small cap, already reached
+    monkeypatch.setattr(rmdesk_tags, "_fixed_selects", {})
+    monkeypatch.setattr(rmdesk_tags, "FIXED_SELECTS_KEPT", 3)
+    # when 20 different unknown values are asked for
+    for n in range(20):
+        form = CustomerFilter(data={"status": f"unknown-{n}"})
+        form.is_valid()
+        markup = form_control(form["status"])
+        # then each is still rendered right, marked invalid
+        assert parse_html(markup) == parse_html(django_markup(form["status"]))
+        assert "is-invalid" in markup
+    assert len(rmdesk_tags._fixed_selects) == 3

@@ -22,10 +22,12 @@ from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from rmdesk.core import reference
 from rmdesk.core.money import to_money
+from rmdesk.core.widgets import FixedChoicesSelect
 from rmdesk.customers import rows
 from rmdesk.customers.choices import Direction, RelationshipKind
 
@@ -190,8 +192,37 @@ def _input(field: BoundField, classes: dict[str, str | bool]) -> SafeString:
     return mark_safe("".join(parts))  # noqa: S308 — every part above is escaped
 
 
+# Selects of fixed choices (core.widgets.FixedChoicesSelect) as rendered, by form, language, name, id, value, classes
+# and widget attributes: what else goes into the markup is the choices, which do not change. Capped, as the value
+# comes from the request (an unknown one is rendered, marked invalid, and not kept once the cap is reached).
+_fixed_selects: dict[tuple[Any, ...], SafeString] = {}
+FIXED_SELECTS_KEPT = 4096
+
+
 def _select(field: BoundField, classes: dict[str, str | bool]) -> SafeString:
     """What `field.as_widget(attrs=classes)` renders for a plain Select or SelectMultiple, without the templates."""
+    widget = field.field.widget
+    if not isinstance(widget, FixedChoicesSelect):
+        return _render_select(field, classes)
+    attrs = tuple((name, str(value)) for name, value in widget.attrs.items())
+    key = (
+        type(field.form),
+        get_language(),
+        field.html_name,
+        field.auto_id,
+        str(field.value()),
+        tuple(classes.items()),
+        attrs,
+    )
+    markup = _fixed_selects.get(key)
+    if markup is None:
+        markup = _render_select(field, classes)
+        if len(_fixed_selects) < FIXED_SELECTS_KEPT:
+            _fixed_selects[key] = markup
+    return markup
+
+
+def _render_select(field: BoundField, classes: dict[str, str | bool]) -> SafeString:
     context = _widget_context(field, classes)
     parts: list[str] = [format_html('<select name="{}"{}>', context["name"], flatatt(context["attrs"]))]
     for group_name, options, _index in context["optgroups"]:
