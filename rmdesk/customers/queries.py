@@ -223,7 +223,7 @@ def _search_keys(rows: QuerySet[Customer], ids: Ids, query: Query, limit: int) -
     tiers: dict[int, tuple[int, int, int]] = {}
     named: Ids = []
     # Keys of the scope's customers only: search_key_customer (customer first, and covering) per customer.
-    ranges = _key_range(CODE, text) | _key_range(PINYIN, text) | _key_range(INITIALS, text)
+    ranges = Q.create([_key_range(kind, text) for kind in _start_kinds(query)], connector=Q.OR)
     keys = CustomerSearchKey.objects.filter(ranges, customer__any_of=id_array(ids))
     for pk, key, position, length in keys.values_list("customer_id", "key", "position", "name_length"):
         if key == CODE + text:
