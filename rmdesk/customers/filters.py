@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django import forms
@@ -24,18 +25,6 @@ def _blank(choices: Any) -> list[tuple[str, Any]]:
 # The selects' choices as callables, read when a value is checked or a select rendered: given as lists, each form built
 # deep-copied them, and the three built per form (ratings, sections, provinces) were most of the 0.5 ms a list page
 # spent making its filter form.
-def _status_choices() -> list[tuple[str, Any]]:
-    return _blank(LifecycleStatus.choices)
-
-
-def _tier_choices() -> list[tuple[str, Any]]:
-    return _blank(Tier.choices)
-
-
-def _size_choices() -> list[tuple[str, Any]]:
-    return _blank(EnterpriseSize.choices)
-
-
 def _rating_choices() -> list[tuple[str, Any]]:
     return _blank(rating_choices())
 
@@ -63,11 +52,19 @@ class CustomerFilter(forms.Form):
     )
     # The selects' choices are enums, settings and national reference data: fixed while the process runs.
     status = forms.ChoiceField(
-        label=_("Lifecycle status"), required=False, choices=_status_choices, widget=FixedChoicesSelect
+        label=_("Lifecycle status"),
+        required=False,
+        choices=partial(_blank, LifecycleStatus.choices),
+        widget=FixedChoicesSelect,
     )
-    tier = forms.ChoiceField(label=_("Tier"), required=False, choices=_tier_choices, widget=FixedChoicesSelect)
+    tier = forms.ChoiceField(
+        label=_("Tier"), required=False, choices=partial(_blank, Tier.choices), widget=FixedChoicesSelect
+    )
     size = forms.ChoiceField(
-        label=_("Enterprise size"), required=False, choices=_size_choices, widget=FixedChoicesSelect
+        label=_("Enterprise size"),
+        required=False,
+        choices=partial(_blank, EnterpriseSize.choices),
+        widget=FixedChoicesSelect,
     )
     credit_rating = forms.ChoiceField(
         label=_("Internal credit rating"), required=False, choices=_rating_choices, widget=FixedChoicesSelect
