@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Self, TypeVar
 
 from django.contrib.auth import get_user_model
@@ -9,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 
 from rmdesk.access.policy import Action, Scope, scope_for
+from rmdesk.core.lookups import id_array
 
 M = TypeVar("M", bound=models.Model)
 
@@ -59,6 +61,14 @@ class RestrictedQuerySet(models.QuerySet[M]):
             restricted = self.filter(customer_q(scope, root=root, co_rm_model=co_rm_model))
         restricted.scope = scope
         return restricted
+
+    def held_ids(self, ids: Iterable[int]) -> set[int]:
+        """Which of these primary keys the queryset holds (its scope and filters): one id array, not an `IN` list,
+        which SQLite plans as a read of a whole unit once it is long (docs/architecture.md, "Search")."""
+        wanted = id_array(ids)
+        if not wanted:
+            return set()
+        return set(self.filter(pk__any_of=wanted).values_list("pk", flat=True))
 
     def _clone(self) -> Self:  # Django's private copy step, which every filter(), all() and slice goes through
         clone = super()._clone()  # type: ignore[misc]

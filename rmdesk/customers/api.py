@@ -364,11 +364,7 @@ def update_statement(request: HttpRequest, statement_id: int, payload: Statement
 def relationships_out(request: HttpRequest, relationships: list[Relationship]) -> list[dict[str, Any]]:
     linked = {r.counterparty_id for r in relationships if r.counterparty_id}
     # The counterparty's id is shown only if the user may open it: no hint of files out of scope.
-    visible = (
-        set(Customer.objects.restrict(_actor(request), Action.VIEW).filter(pk__in=linked).values_list("pk", flat=True))
-        if linked
-        else set()
-    )
+    visible = Customer.objects.restrict(_actor(request), Action.VIEW).held_ids(linked)
     return [
         {
             "id": r.pk,

@@ -297,11 +297,7 @@ def _relationships_context(request: AuthedRequest, customer: Customer) -> dict[s
     )
     counterparty_ids = [r.counterparty_id for r in relationships if r.counterparty_id]
     # Link to a counterparty's page only when the user may open it; the name and code show either way.
-    linkable = set(
-        Customer.objects.restrict(request.user, Action.VIEW)
-        .filter(pk__in=counterparty_ids)
-        .values_list("pk", flat=True)
-    )
+    linkable = Customer.objects.restrict(request.user, Action.VIEW).held_ids(counterparty_ids)
     return {
         "relationship_rows": [{"relationship": r, "linkable": r.counterparty_id in linkable} for r in relationships]
     }

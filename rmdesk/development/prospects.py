@@ -66,9 +66,8 @@ def visible_ids(actor: User, customer_ids: Iterable[int]) -> set[int]:
     ids = list(customer_ids)
     if not ids:
         return set()
-    seen = set(Customer.objects.restrict(actor, Action.VIEW).filter(pk__in=ids).values_list("pk", flat=True))
-    seen |= set(Customer.objects.restrict(actor, Action.CLAIM).filter(pk__in=ids).values_list("pk", flat=True))
-    return seen
+    customers = Customer.objects
+    return customers.restrict(actor, Action.VIEW).held_ids(ids) | customers.restrict(actor, Action.CLAIM).held_ids(ids)
 
 
 def _check_credit_code(actor: User, raw: Any) -> None:

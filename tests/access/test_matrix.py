@@ -182,6 +182,26 @@ def test_api_list_holds_a_customer_exactly_when_it_is_in_scope(
     assert (customer.pk in ids) is case.view
 
 
+@pytest.mark.parametrize("case", CASES)
+def test_held_ids_answers_a_customer_exactly_when_it_is_in_scope(
+    case: Case, bank: Bank, placed: dict[str, Placed]
+) -> None:
+    # given every placed customer's id, asked for at once, and one that does not exist
+    persona: User = getattr(bank, case.persona)
+    customer = placed[case.customer].customer
+    everyone = [p.customer.pk for p in placed.values()]
+    # when
+    held = Customer.objects.restrict(persona, "view").held_ids([*everyone, max(everyone) + 1000])
+    # then
+    assert (customer.pk in held) is case.view
+    assert held <= set(everyone)
+
+
+def test_held_ids_of_no_ids_asks_nothing(bank: Bank, django_assert_num_queries: Any) -> None:
+    with django_assert_num_queries(0):
+        assert Customer.objects.restrict(bank.alice, "view").held_ids([]) == set()
+
+
 # --- API detail -----------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("case", CASES)
