@@ -304,7 +304,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="timed seconds per row (after its warm-up)")
     parser.add_argument("--rounds", type=int, default=5, help="passes over all rows, each --seconds/--rounds long")
     parser.add_argument("--concurrency", type=int, default=4)
-    parser.add_argument("--workers", type=int, help="gunicorn workers (default: rmdesk serve's, 2 × cores + 1)")
+    parser.add_argument("--workers", type=int, help="gunicorn workers (default: rmdesk serve's)")
     parser.add_argument("--no-api", dest="api", action="store_false", help="skip the API q= rows")
     parser.add_argument("--only", help="measure only rows whose label contains this")
     parser.add_argument("--json", type=Path, help="also write every row's figures here")

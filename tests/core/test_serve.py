@@ -36,3 +36,8 @@ def test_a_worker_freezes_what_it_loaded_once_warm() -> None:
     # A frozen object that dies meanwhile lowers the count (CI saw 606,720 → 606,719 with nothing frozen again).
     assert gc.get_freeze_count() <= frozen
     assert len(fresh) == 1000
+
+
+@pytest.mark.parametrize(("cores", "workers"), [(None, 2), (1, 2), (2, 2), (4, 4), (8, 8), (64, serve.MAX_WORKERS)])
+def test_serve_runs_one_worker_per_core_and_at_least_two(cores: int | None, workers: int) -> None:
+    assert serve.default_workers(cores) == workers
