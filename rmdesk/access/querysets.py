@@ -33,9 +33,9 @@ def customer_q(scope: Scope, *, root: str, co_rm_model: type[models.Model]) -> Q
         # database reads the subtree's customers and links on the owning-unit and co-RM indexes, where a join on the
         # unit path made it read every customer, or every co-RM link of the bank, and test each.
         units = list(scope.units)
-        people = get_user_model()._default_manager.filter(unit_id__in=units).values("pk")
+        people = get_user_model()._default_manager.filter(unit_id__among=id_array(units)).values("pk")
         co_rm_in = co_rm_model._default_manager.filter(user_id__in=people).values("customer_id")
-        return Q(**{f"{root}owning_unit_id__in": units}) | Q(**{f"{pk}__in": co_rm_in})
+        return Q(**{f"{root}owning_unit_id__among": id_array(units)}) | Q(**{f"{pk}__in": co_rm_in})
     return Q(pk__in=[])
 
 

@@ -33,6 +33,7 @@ class AnyOf(models.Lookup[Any]):
 
     lookup_name = "any_of"
     prepare_rhs = False
+    json_on_sqlite = True
 
     def as_sql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper) -> tuple[str, list[Any]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
@@ -43,6 +44,21 @@ class AnyOf(models.Lookup[Any]):
             # As the array's text, '{1,2,3}': psycopg dumps a list element by element, testing each against a
             # pattern (2,676 ids: 2 ms); the ids are ints, so the text is all digits and commas.
             return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, "{" + ",".join(map(str, values)) + "}"]
-        if connection.vendor == "sqlite":
+        if connection.vendor == "sqlite" and self.json_on_sqlite:
             return f"{lhs} IN (SELECT value FROM json_each(%s))", [*lhs_params, json.dumps(values)]  # noqa: S608 - the column from Django, the ids a parameter
         return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]
+
+
+@models.ForeignKey.register_lookup
+@models.IntegerField.register_lookup
+class Among(AnyOf):
+    """`among`: a short list of ids (a scope's units) as one array on PostgreSQL, as any_of, and as a plain `IN` list
+    on SQLite, whose planner estimates a list where it cannot a JSON table (its unit plans were measured that way).
+
+    A branch's 21 units are in each statement that a restricted queryset makes, twice: one array instead of 42
+    placeholders, each prepared by Django and quoted by psycopg, took 0.2–1.1 ms (the medians per kind) from a branch
+    head's search on PostgreSQL, whose planner sees the same constant array as for an `IN` list (it turns one into the
+    other)."""
+
+    lookup_name = "among"
+    json_on_sqlite = False

@@ -27,6 +27,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Length
@@ -65,6 +66,8 @@ KEY_RANK_CAP = 200_000
 # matches among the bank's first KEY_PEEK customers in rank order (see _key_peek).
 KEY_PEEK = 2048
 KEY_PEEK_WORTH = 10_000  # below KEY_PREFIX_CAP
+# A range of at most this many matching keys is ranked with its count (see _counted_keys).
+KEYS_RANKED_AT_ONCE = 256
 
 RANK = (Length("search_name"), "pk")
 CO_RM_ARRAY = 200_000  # co-RM customer ids passed to PostgreSQL as one array (by_scope_indexes)
@@ -120,7 +123,7 @@ def _small_scope(base: QuerySet[Customer], *columns: str) -> list[tuple[Any, ...
     if (
         scope is not None
         and scope.unit_path is not None
-        and base.filter(owning_unit_id__in=scope.units)[SMALL_SCOPE : SMALL_SCOPE + 1].exists()
+        and base.filter(owning_unit_id__among=id_array(scope.units))[SMALL_SCOPE : SMALL_SCOPE + 1].exists()
     ):
         return None
     if scope is not None and (scope.rm_id is not None or scope.unit_path is not None):
@@ -154,7 +157,7 @@ def scope_units(base: QuerySet[Customer]) -> list[int] | None:
 def co_rm_links(units: Iterable[int]) -> QuerySet[CustomerCoRM]:
     """The co-RM links of the units' staff. The staff by id: joined to the users instead, PostgreSQL read every link of
     the bank (11 ms, not 1)."""
-    staff = list(User.objects.filter(unit_id__in=units).values_list("pk", flat=True))
+    staff = list(User.objects.filter(unit_id__among=id_array(units)).values_list("pk", flat=True))
     return CustomerCoRM.objects.filter(user_id__any_of=id_array(staff))
 
 
@@ -173,9 +176,9 @@ def by_scope_indexes(base: QuerySet[Customer]) -> QuerySet[Customer]:
         co_rm = CustomerCoRM.objects.filter(user_id=scope.rm_id)
         owned = Q(primary_rm_id=scope.rm_id)
     else:
-        units = scope_units(base)
-        co_rm = CustomerCoRM.objects.filter(user__unit_id__in=units)
-        owned = Q(owning_unit_id__in=units)
+        units = scope_units(base) or []  # a unit scope's subtree
+        co_rm = CustomerCoRM.objects.filter(user__unit_id__among=id_array(units))
+        owned = Q(owning_unit_id__among=id_array(units))
     # PostgreSQL takes the ids as one array, however many (a branch's co-RMs bring in thousands). SQLite keeps the
     # subquery past MAX_BATCH ids, as its plans were measured (bench/bench_http.py); a longer JSON array is untried.
     longest = CO_RM_ARRAY if connections[base.db].vendor == "postgresql" else MAX_BATCH
@@ -255,15 +258,19 @@ def _search_large(base: QuerySet[Customer], query: Query, units: list[int] | Non
     scope = getattr(base, "scope", None)
     rows = ScopeRows(units, one_rm=scope is not None and scope.rm_id is not None)
     text = query.text
-    exact = Q(search_name=text) if query.kind == "name" else Q(search_name=text) | Q(credit_code=query.code)
-    # The customer_search_name or the unique code index.
-    found = [pk for _tier, _length, pk in sorted((0, n, pk) for pk, n in _pairs(base.filter(exact)))][:limit]
+    found: Ids = []
     tiers: list[Tier]
     if query.kind == "name":
+        # No exact tier of its own: a name that is the query is the shortest that starts with it, so the prefix tier
+        # ranks it first anyway, one statement fewer (of a branch head's eleven on PostgreSQL).
         tiers = [_name_tier(base, query, rows, start=0)]
         if query.substring:
             tiers.append(_name_tier(base, query, rows, start=None))
     else:
+        # The exact name or credit code first (customer_search_name, the unique code index): a name of letters typed
+        # whole ranks before the longer names its pinyin starts.
+        exact = Q(search_name=text) | Q(credit_code=query.code)
+        found = [pk for _length, pk in sorted((n, pk) for pk, n in _pairs(base.filter(exact)))][:limit]
         tiers = [_key_tier(base, query, rows, _start_kinds(query), at_start=True)]
         if len(text) >= 2:
             tiers.append(_key_tier(base, query, rows, (INITIALS,), at_start=False))
@@ -289,7 +296,7 @@ class ScopeRows:
 
     def q(self) -> Q:
         """On the unit-first indexes: the scope's units' own rows."""
-        return Q() if self.units is None else Q(unit__in=self.units)
+        return Q() if self.units is None else Q(unit__among=id_array(self.units))
 
     def q_in_passing(self) -> Q:
         """On a rank-ordered index: the same rows, tested on each entry. `unit_id + 0` cannot use an index, so the
@@ -302,7 +309,7 @@ class ScopeRows:
         """The scope's rows on the unit-first search_key_unit index, as conditions to query one by one: its units;
         or for a whole-bank search every unit, and the rows without one (from bulk rows given no units)."""
         if self.units is not None:
-            return [Q(unit__in=self.units)]
+            return [Q(unit__among=id_array(self.units))]
         return [Q(unit__in=list(OrgUnit.objects.values_list("pk", flat=True))), Q(unit__isnull=True)]
 
 
@@ -469,7 +476,11 @@ def _gram_candidates(query: Query, rows: ScopeRows, anchor: tuple[int, str], *, 
     gram's rows are walked in rank order (name_gram_rank), a batch at a time.
     """
     aligned = _aligned(query, anchor, start=start)
-    held = CustomerNameGram.objects.filter(rows.q(), gram=anchor[1])[: CANDIDATES + 1].count()
+    # The scope's units hold the gram no more often than the bank (whose count the process keeps): counted in them only
+    # where that could choose a look or a walk, a statement fewer for a rare gram.
+    held = gram_facts.count(anchor[1])
+    if held > PEEK_WORTH and rows.units is not None:
+        held = CustomerNameGram.objects.filter(rows.q(), gram=anchor[1])[: CANDIDATES + 1].count()
     if held <= CANDIDATES:
         if held > PEEK_WORTH:
             yield _peek(query, rows, anchor, start=start)
@@ -582,20 +593,27 @@ def _key_tier(
         ranges = _key_ranges(query.text, rows, kinds, at_start=at_start)
         kept: Ids = []
         looks = at_start and not rows.one_rm
-        held = _held(ranges, KEY_PEEK_WORTH if looks else cap)  # exact where no more than KEY_PEEK_WORTH
+        size = 2 * need + 16
+        held, ranks = _counted_keys(ranges, KEY_PEEK_WORTH if looks else cap, size)
         if looks and held > KEY_PEEK_WORTH:
             # Every match ranked before the last customer looked at was looked at: what the look keeps ranks first.
             kept = _in_queryset(base, [_key_peek(query, rows, kinds)], found, need)
             if len(kept) >= need:
                 return kept
             need, found, held = need - len(kept), found + kept, _held(ranges, cap)
+            ranks, size = None, 2 * need + 16
         if held > cap:
             row = _letter_row(query, kinds, at_start=at_start)
             return kept + _walk_customers(base.exclude(pk__in=found), row, need)
-        return kept + by_rank(ranges, need, found)
+        if ranks is not None:  # every range's best `size`, read with the count
+            ranked, complete = ranks
+            kept = _in_queryset(base, [ranked], found, need)
+            if len(kept) >= need or complete:
+                return kept
+            need, found, size = need - len(kept), found + kept, size * 4
+        return kept + by_rank(ranges, need, found, size)
 
-    def by_rank(ranges: list[QuerySet[CustomerSearchKey]], need: int, found: Ids) -> Ids:
-        size = 2 * need + 16
+    def by_rank(ranges: list[QuerySet[CustomerSearchKey]], need: int, found: Ids, size: int) -> Ids:
         while True:
             ranked, complete = _ranked_keys(ranges, size)
             kept = _in_queryset(base, [ranked], found, need)
@@ -609,6 +627,53 @@ def _key_tier(
 def _held(ranges: list[QuerySet[CustomerSearchKey]], most: int) -> int:
     """How many keys the ranges hold, counted up to `most` + 1 in each on the index alone."""
     return sum(keys[: most + 1].count() for keys in ranges)
+
+
+def _counted_keys(
+    ranges: list[QuerySet[CustomerSearchKey]], most: int, size: int
+) -> tuple[int, tuple[Ids, bool] | None]:
+    """_held(ranges, most) and, where no range holds more than KEYS_RANKED_AT_ONCE keys, _ranked_keys(ranges, size)
+    (else None): one statement.
+
+    Each range is counted as _held counts it and its first KEYS_RANKED_AT_ONCE + 1 entries (search_key_unit, on the
+    index alone) ranked: all of a rare prefix's, so it is ranked with no statement more. Asked apart, as two statements
+    a range, the counts and ranks were six of a branch head's thirteen for an initials search on PostgreSQL. Ranking
+    every entry counted instead, over a window, cost a common prefix more than the statement saved (hangzhou: ten
+    thousand entries sorted).
+    """
+    first_size = max(KEYS_RANKED_AT_ONCE, size)
+    parts, params = [], []
+    for number, keys in enumerate(ranges):
+        first = keys.values_list("name_length", "customer_id")[: first_size + 1]
+        counted = keys.values_list("pk")[: max(most + 1, 0)]
+        try:
+            first_sql, first_params = first.query.get_compiler(using=first.db).as_sql()
+            counted_sql, counted_params = counted.query.get_compiler(using=counted.db).as_sql()
+        except EmptyResultSet:
+            continue  # no units, or nothing to count: none in this range
+        best = f"SELECT {number} AS part, k.* FROM ({first_sql}) AS k ORDER BY 2, 3 LIMIT {size}"  # noqa: S608 - Django's own SQL
+        parts += [
+            f"SELECT * FROM ({best}) AS r{number}",  # noqa: S608 - Django's own SQL
+            f"SELECT {number} AS part, COUNT(*), NULL FROM ({counted_sql}) AS c{number}",  # noqa: S608 - Django's own SQL
+        ]
+        params += [*first_params, *counted_params]
+    if not parts:
+        return 0, ([], True)
+    with connections[ranges[0].db].cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        found = cursor.fetchall()
+    lists: list[list[tuple[int, int]]] = [[] for _ in ranges]  # (name length, id)
+    counts = [0] * len(ranges)
+    for number, length_or_count, pk in found:
+        if pk is None:
+            counts[number] = length_or_count
+        else:
+            lists[number].append((length_or_count, pk))
+    held = sum(counts)
+    if any(count > first_size for count in counts):
+        return held, None
+    ranked = list(dict.fromkeys(pk for _length, pk in heapq.merge(*(sorted(pairs) for pairs in lists))))
+    return held, (ranked[:size], all(len(pairs) < size for pairs in lists))
 
 
 class FirstCustomers:
@@ -647,7 +712,7 @@ def _key_peek(query: Query, rows: ScopeRows, kinds: tuple[str, ...]) -> Ids:
     """
     customers: QuerySet[Any] = Customer.objects.annotate(rank_length=Length("search_name"))
     if rows.units is not None:
-        elsewhere = co_rm_links(rows.units).exclude(customer_unit_id__in=rows.units).values("customer_id")
+        elsewhere = co_rm_links(rows.units).exclude(customer_unit_id__among=id_array(rows.units)).values("customer_id")
         customers = customers.annotate(unit_plus=F("owning_unit") + 0)
         customers = customers.filter(Q(unit_plus__in=rows.units) | Q(pk__in=elsewhere))
     matching = customers.filter(_letter_row(query, kinds, at_start=True)).values_list("pk", "rank_length")

@@ -46,6 +46,8 @@ def plan(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str
         # The same for a prefix: the bank's first two customers in rank order are looked at first.
         monkeypatch.setattr(queries, "KEY_PEEK_WORTH", -1)
         monkeypatch.setattr(queries, "KEY_PEEK", 2)
+        # And a prefix's keys ranked apart from their count, as a common one's are.
+        monkeypatch.setattr(queries, "KEYS_RANKED_AT_ONCE", 0)
     if request.param == "walks":
         monkeypatch.setattr(queries, "CANDIDATES", 0)
         monkeypatch.setattr(queries, "KEY_PREFIX_CAP", 0)
@@ -413,6 +415,18 @@ def test_other_filters_narrow_a_search(bank: Bank, plan: str) -> None:
     found = customer_filter.apply(Customer.objects.restrict(bank.alice, Action.VIEW))
     # then
     assert [c.name for c in found] == ["杭州华兴科技有限公司"]
+
+
+def test_a_filter_that_leaves_out_the_best_matches_finds_those_ranked_further_down(bank: Bank, plan: str) -> None:
+    # given: the 30 shortest names starting hx are prospects, more than a first read of the ranks holds for one match
+    for n in range(30):
+        prospect = make_customer(bank.alice, name=f"华兴{n:02d}")
+        Customer.objects.filter(pk=prospect.pk).update(status="prospect")
+    make_customer(bank.alice, name="华兴物流有限公司")
+    customers = Customer.objects.restrict(bank.alice, Action.VIEW).filter(status="customer")
+    # then
+    for q in ("hx", "huaxing", "华兴"):
+        assert [c.name for c in search_customers(customers, q, limit=1)] == ["华兴物流有限公司"], q
 
 
 # --- keys follow the services -----------------------------------------------------------------------------------
