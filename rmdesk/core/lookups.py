@@ -1,4 +1,4 @@
-"""`pk__any_of=id_array(…)`: a long list of ids as one parameter."""
+"""`pk__any_of=id_array(…)`: a long list of ids as one parameter; `__among`, a short one (a scope's units)."""
 
 from __future__ import annotations
 

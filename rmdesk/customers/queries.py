@@ -7,14 +7,16 @@ names come first, then lower ids.
 How each search is planned (measured by bench/bench_search.py; docs/architecture.md, "Search", says why):
 - A scope of at most SMALL_SCOPE customers (an RM's book, a team) is searched over its own rows, which the
   database finds through the scope's indexes.
-- A larger scope: the exact matches first (name and code indexes), then each tier from candidates in rank order,
-  kept when the queryset holds them (its scope and filters), best first, until the limit:
+- A larger scope: a letters query's exact matches first (name and code indexes; a Chinese query's exact match is
+  its prefix tier's first), then each tier from candidates in rank order, kept when the queryset holds them (its
+  scope and filters), best first, until the limit:
   - a Chinese query: the rows of its rarest gram, its other grams checked at the same distance in the same name.
     Held at most CANDIDATES times in the scope's units (name_gram_unit), they are all read and sorted here (first
     looked for among the gram's first PEEK rows in rank order, when held more than PEEK_WORTH times); more, and the
     gram's rows are walked in rank order (name_gram_rank), skipping other units' rows on the index;
-  - pinyin, initials and code prefixes: the database ranks the scope's matching keys on the index alone
-    (search_key_unit holds the name length), up to KEY_RANK_CAP of them; a prefix more common than that is found
+  - pinyin, initials and code prefixes: the database counts the scope's matching keys and ranks them on the index
+    alone (search_key_unit holds the name length), a rare prefix's in the statement that counts them, up to
+    KEY_RANK_CAP of them; a prefix more common than that is found
     at once by walking customers in rank order (customer_search_rank). A unit's prefix starting more than
     KEY_PEEK_WORTH of its names is first looked for among the bank's first KEY_PEEK customers in rank order.
 """

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from array import array
 
+from django.db import connection
 from django.db.models import Q
 
 from rmdesk.core.lookups import id_array
@@ -36,3 +37,20 @@ def test_a_foreign_key_and_thousands_of_ids_in_one_parameter(bank: Bank) -> None
 
 def test_id_array_holds_ints_only() -> None:
     assert id_array([3, 1, 2]) == array("q", [3, 1, 2])
+
+
+def test_among_is_one_array_on_postgresql_and_a_list_of_ids_on_sqlite(bank: Bank) -> None:
+    # given: a scope's few units, as restrict() passes them
+    units = [bank.team1.pk, bank.team3.pk]
+    queryset = User.objects.filter(unit__among=id_array(units)).values_list("username", flat=True)
+    # when
+    users = set(queryset)
+    sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+    # then: the same users either way; an array where the planner sees one, a list SQLite can estimate
+    assert users == set(User.objects.filter(unit__in=units).values_list("username", flat=True))
+    assert "alice" in users
+    if connection.vendor == "postgresql":
+        assert "ANY(" in sql and len(params) == 1
+    else:
+        assert "json_each" not in sql and len(params) == len(units)
+    assert not User.objects.filter(unit__among=id_array([])).exists()
