@@ -674,8 +674,7 @@ def _counted_keys(
     held = sum(counts)
     if any(count > first_size for count in counts):
         return held, None
-    ranked = list(dict.fromkeys(pk for _length, pk in heapq.merge(*(sorted(pairs) for pairs in lists))))
-    return held, (ranked[:size], all(len(pairs) < size for pairs in lists))
+    return held, _merged([sorted(pairs) for pairs in lists], size)
 
 
 class FirstCustomers:
@@ -748,6 +747,12 @@ def _ranked_keys(ranges: list[QuerySet[CustomerSearchKey]], size: int) -> tuple[
         list(keys.order_by("name_length", "customer_id").values_list("name_length", "customer_id")[:size])
         for keys in ranges
     ]
+    return _merged(lists, size)
+
+
+def _merged(lists: list[list[tuple[int, int]]], size: int) -> tuple[Ids, bool]:
+    """The best `size` customers of ranges' (name length, id) lists, each sorted and at most `size` long, and whether
+    that is all of them (no list was cut)."""
     ranked = list(dict.fromkeys(pk for _length, pk in heapq.merge(*lists)))
     return ranked[:size], all(len(found) < size for found in lists)
 
