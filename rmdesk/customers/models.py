@@ -97,6 +97,11 @@ class Customer(VersionedModel):
     )
     # The name as quick search compares it (rmdesk.customers.search.normalize); written with the search keys.
     search_name = models.CharField(max_length=400, blank=True, editable=False)
+    # Its pinyin and initials keys as one string (rmdesk.customers.search.SearchKeys.letters), written with them: a
+    # small scope's pinyin or initials search reads them with the names instead of looking its keys up.
+    # Nullable: added to SQLite's table in place (a column with a default makes Django copy the table, which drops its
+    # triggers); every customer has its letters written (customers/0012).
+    search_letters = models.TextField(null=True, blank=True, editable=False)
 
     objects = RestrictedQuerySet.as_manager()
     scope_root = ""

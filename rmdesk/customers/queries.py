@@ -6,7 +6,8 @@ names come first, then lower ids.
 
 How each search is planned (measured by bench/bench_search.py; docs/architecture.md, "Search", says why):
 - A scope of at most SMALL_SCOPE customers (an RM's book, a team) is searched over its own rows, which the
-  database finds through the scope's indexes.
+  database finds through the scope's indexes: their names, and for a letters query their keys (search_letters) and
+  codes, matched here.
 - A larger scope: a letters query's exact matches first (name and code indexes; a Chinese query's exact match is
   its prefix tier's first), then each tier from candidates in rank order, kept when the queryset holds them (its
   scope and filters), best first, until the limit:
@@ -41,6 +42,7 @@ from rmdesk.customers.search import (
     CODE,
     INITIALS,
     INITIALS_KEY_LENGTH,
+    LATER,
     PINYIN,
     PINYIN_KEY_LENGTH,
     Query,
@@ -102,12 +104,10 @@ def ranked_ids(queryset: QuerySet[Customer], q: str, *, limit: int = SEARCH_LIMI
         if names is not None:
             return _search_names(names, query, limit)
     else:
-        rows = _small_scope(base, "pk")
-        if rows is not None:
-            ids = [pk for (pk,) in rows]
-            # Its rows and keys by id: given restrict()'s "… or id in (subquery)" instead, PostgreSQL scans every
-            # customer or every search key.
-            return _search_keys(base.filter(pk__any_of=id_array(ids)), ids, query, limit)
+        # With its keys and code, matched here: no key is read (that was a statement more, the book's ids sent back).
+        letters = _small_scope(base, "pk", "search_name", "search_letters", "credit_code")
+        if letters is not None:
+            return _search_letters(letters, query, limit)
     return _search_large(base, query, scope_units(base), limit)
 
 
@@ -214,42 +214,33 @@ def _search_names(names: Names, query: Query, limit: int) -> Ids:
     return _ranked(ranked)[:limit]
 
 
-def _search_keys(rows: QuerySet[Customer], ids: Ids, query: Query, limit: int) -> Ids:
-    """A small scope's pinyin, initials or code query over its own rows (`rows`, the customers `ids`), found by id.
+def _search_letters(rows: list[tuple[Any, ...]], query: Query, limit: int) -> Ids:
+    """A small scope's pinyin, initials or code query, matched on its customers' names, keys (search_letters, each
+    after a space) and codes as the key ranges match them on the indexes: exact, prefix, then initials from a later
+    character.
 
-    Its keys are looked up per customer of the scope (search_key_customer: customer first, covering) and ranked here
-    on their name length. Looked up under the book's owning units instead (search_key_unit), a rare prefix took 1.0 ms
-    rather than 1.7, but one most of a city's names share (hangzhou, in Hangzhou) 25 ms: the book bounds what this
-    reads. (Read with the ids, the names that only an exact match needs took an RM's 327 from the table instead of the
-    covering index: 4.7 ms, not 2.0, on SQLite.)
+    Looked up in the search keys instead, per customer of the book (search_key_customer), it was a statement more, with
+    the book's ids read and sent back: an RM's letters searches were 0.7 ms slower than their Chinese ones on SQLite,
+    and their page no faster than the admin changelist's that finds nothing (docs/benchmarks.md, session 16).
 
-    A name the query is exactly is letters and digits only, one run, so its full pinyin is the name itself: only the
-    customers whose pinyin key is the query and whose name is as long may have it, and only their names are asked.
-    A query longer than a pinyin key holds is asked of every name.
+    A name the query is exactly is letters and digits only, one run, so its full pinyin is the name itself: compared
+    whole, as the indexes' exact tier does.
     """
     text = query.text
-    tiers: dict[int, tuple[int, int, int]] = {}
-    named: Ids = []
-    # Keys of the scope's customers only: search_key_customer (customer first, and covering) per customer.
-    ranges = Q.create([_key_range(kind, text) for kind in _start_kinds(query)], connector=Q.OR)
-    keys = CustomerSearchKey.objects.filter(ranges, customer__any_of=id_array(ids))
-    for pk, key, position, length in keys.values_list("customer_id", "key", "position", "name_length"):
-        if key == CODE + text:
-            triple = (0, length, pk)
-        elif position == 0:
-            triple = (1, length, pk)
-            if key == PINYIN + text and length == len(text):
-                named.append(pk)
-        elif len(text) >= 2:
-            triple = (2, length, pk)
-        else:
-            continue
-        tiers[pk] = min(triple, tiers.get(pk, triple))
-    exact: Ids = []
-    if named or len(PINYIN + text) > PINYIN_KEY_LENGTH:
-        asked = rows.filter(pk__any_of=id_array(named or ids), search_name=text)
-        exact = _ranked([(0, len(text), pk) for pk in asked.values_list("pk", flat=True)])
-    return list(dict.fromkeys(exact + _ranked(list(tiers.values()))))[:limit]
+    # The key a match starts with, cut as keys are (a longer query is matched on as much of it as a key holds).
+    starts = [f" {_key_text(kind, text)}" for kind in (PINYIN, INITIALS)]
+    later = f" {LATER}{_key_text(INITIALS, text)}" if len(text) >= 2 else None
+    codes = CODE in _start_kinds(query)
+    ranked: list[tuple[int, int, int]] = []
+    for pk, name, letters, credit_code in rows:
+        keys, code = letters or "", credit_code.lower() if codes else None
+        if name == text or code == text:
+            ranked.append((0, len(name), pk))
+        elif any(start in keys for start in starts) or (code is not None and code.startswith(text)):
+            ranked.append((1, len(name), pk))
+        elif later is not None and later in keys:
+            ranked.append((2, len(name), pk))
+    return _ranked(ranked)[:limit]
 
 
 # --- a large scope -------------------------------------------------------------------------------------------------

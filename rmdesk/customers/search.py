@@ -32,6 +32,7 @@ PINYIN_KEY_LENGTH = 48
 INITIALS_KEY_LENGTH = 24
 NAME_LENGTH = 400
 PINYIN, INITIALS, CODE = "p", "i", "c"  # kinds of key: the first letter of each
+LATER = "~"  # in a name's letters (SearchKeys.letters): before a key that starts after the name's first character
 # Legal forms at the end of a name, longest first. Initials starting inside one (yxgs) would match almost
 # every customer, so none is stored; the full pinyin and the Chinese substrings still cover them.
 LEGAL_FORMS = (
@@ -180,6 +181,13 @@ class SearchKeys:
     keys: tuple[tuple[str, int], ...]
 
     @property
+    def letters(self) -> str:
+        """The pinyin and initials keys as one string, each after a space, LATER before those starting after the
+        name's first character (" phuaxing… ihxkjyxgs ~ixkjyxgs …"): Customer.search_letters, which a small scope's
+        letters query is matched on with the name, with no key read (see customers.queries)."""
+        return "".join(f" {key}" if position == 0 else f" {LATER}{key}" for key, position in self.keys)
+
+    @property
     def grams(self) -> list[tuple[int, str]]:
         """(offset, text): the first character alone (for one-character queries), then every two-character window."""
         return [(0, self.name[:1]), *name_grams(self.name)] if self.name else []
@@ -243,6 +251,7 @@ class SearchRows:
     """Rows to write for a batch of customers, as plain tuples (for executemany, COPY or bulk_create)."""
 
     names: list[tuple[int, str]]  # (customer id, normalised name) → Customer.search_name
+    letters: list[str]  # the names' keys, in the same order → Customer.search_letters (SearchKeys.letters)
     grams: list[tuple[int, int | None, int, str, int]]  # GRAM_COLUMNS
     keys: list[tuple[int, int | None, str, int, int]]  # KEY_COLUMNS
 
@@ -253,7 +262,7 @@ def bulk_search_rows(customers: Iterable[Searchable | tuple[int, str]]) -> Searc
     Give (id, name, credit code, unit ids) as a Searchable; a bare (id, name) pair gives rows with no unit and
     no code key, which only a search over the whole bank finds (rmdesk reindex-search fills in the rest).
     """
-    rows = SearchRows(names=[], grams=[], keys=[])
+    rows = SearchRows(names=[], letters=[], grams=[], keys=[])
     for item in customers:
         customer = item if isinstance(item, Searchable) else Searchable(*item)
         keys = search_keys(customer.name)
@@ -262,6 +271,7 @@ def bulk_search_rows(customers: Iterable[Searchable | tuple[int, str]]) -> Searc
         if customer.credit_code:
             pairs.append((CODE + customer.credit_code.lower(), 0))
         rows.names.append((customer.id, keys.name))
+        rows.letters.append(keys.letters)
         for unit in dict.fromkeys(customer.units) or [None]:
             rows.grams.extend((customer.id, unit, position, gram, length) for position, gram in keys.grams)
             rows.keys.extend((customer.id, unit, key, position, length) for key, position in pairs)

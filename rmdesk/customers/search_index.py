@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from django.db import connection, transaction
 
 from rmdesk.customers.models import Customer, CustomerCoRM, CustomerNameGram, CustomerSearchKey
-from rmdesk.customers.search import Searchable, SearchRows, bulk_search_rows, normalize
+from rmdesk.customers.search import Searchable, SearchRows, bulk_search_rows, search_keys
 
 REINDEX_BATCH = 2000
 _DELETE_CHUNK = 500
@@ -18,7 +18,8 @@ _DELETE_CHUNK = 500
 def write_search_rows(rows: SearchRows, *, new: bool = False) -> None:
     """Replace the search rows of the customers in `rows` (from `bulk_search_rows`).
 
-    `new`: customers just created with their search_name already saved, so there is nothing to delete or update.
+    `new`: customers just created with their search_name and search_letters already saved (see `prepare`), so there is
+    nothing to delete or update.
     """
     ids = [customer_id for customer_id, _name in rows.names]
     if not ids:
@@ -34,8 +35,8 @@ def write_search_rows(rows: SearchRows, *, new: bool = False) -> None:
                 cursor.execute(f"DELETE FROM {grams} WHERE customer_id IN ({marks})", chunk)  # noqa: S608
                 cursor.execute(f"DELETE FROM {keys} WHERE customer_id IN ({marks})", chunk)  # noqa: S608
             cursor.executemany(
-                f"UPDATE {customer} SET search_name = %s WHERE id = %s",  # noqa: S608
-                [(name, customer_id) for customer_id, name in rows.names],
+                f"UPDATE {customer} SET search_name = %s, search_letters = %s WHERE id = %s",  # noqa: S608
+                [(name, letters, pk) for (pk, name), letters in zip(rows.names, rows.letters, strict=True)],
             )
         cursor.executemany(
             f"INSERT INTO {grams} (customer_id, unit_id, {q('position')}, gram, name_length)"  # noqa: S608
@@ -77,12 +78,15 @@ def index_customer(customer: Customer, *, co_rm_units: Iterable[int] | None = No
     units = (customer.owning_unit_id, *co_rm_units)
     rows = bulk_search_rows([Searchable(customer.pk, customer.name, customer.credit_code, units)])
     write_search_rows(rows, new=new)
-    customer.search_name = rows.names[0][1]  # so a later save() of this instance keeps it
+    # So that a later save() of this instance keeps them.
+    customer.search_name, customer.search_letters = rows.names[0][1], rows.letters[0]
 
 
 def prepare(customer: Customer) -> None:
-    """Set the normalised name on a customer about to be saved, so that its row is written whole at once."""
-    customer.search_name = normalize(customer.name)
+    """Set the normalised name and its keys on a customer about to be saved, so that its row is written whole at
+    once."""
+    keys = search_keys(customer.name)
+    customer.search_name, customer.search_letters = keys.name, keys.letters
 
 
 def reindex_search(*, batch: int = REINDEX_BATCH, progress: Callable[[int, int], None] | None = None) -> int:

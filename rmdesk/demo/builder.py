@@ -366,7 +366,7 @@ class _ChunkTables:
 
     def __init__(self, writer: BulkWriter) -> None:
         self.writer = writer
-        self.customers = writer.table(Customer, (*CUSTOMER_FIELDS, "search_name"))
+        self.customers = writer.table(Customer, (*CUSTOMER_FIELDS, "search_name", "search_letters"))
         self.co_rms = writer.table(CustomerCoRM, CO_RM_FIELDS)
         self.key_persons = writer.table(KeyPerson, KEY_PERSON_FIELDS)
         self.statements = writer.table(FinancialStatement, STATEMENT_FIELDS)

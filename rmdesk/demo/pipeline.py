@@ -40,7 +40,7 @@ CUSTOMER_ORDER = itemgetter(CUSTOMER_FIELDS.index("credit_code"))
 class ChunkRows:
     """What the writer needs of one chunk, table by table, each in its insert order."""
 
-    customers: list[Row]  # CUSTOMER_FIELDS and search_name
+    customers: list[Row]  # CUSTOMER_FIELDS, search_name and search_letters
     co_rms: list[Row]
     key_persons: list[Row]
     statements: list[Row]
@@ -59,8 +59,11 @@ def make_chunk(book: Book, index: int, start: int, count: int) -> ChunkRows:
     """Customers start … start + count − 1 of the book, with everything that hangs off them."""
     chunk = book.chunk(index, start, count)
     search = bulk_search_rows([Searchable(firm.pk, firm.name, firm.credit_code, firm.units) for firm in chunk.firms])
-    # The customer row carries its normalised name, as the customer services write it on every save.
-    customers = [(*row, name) for row, (_, name) in zip(chunk.customers, search.names, strict=True)]
+    # The customer row carries its normalised name and its keys, as the customer services write them on every save.
+    customers = [
+        (*row, name, letters)
+        for row, (_, name), letters in zip(chunk.customers, search.names, search.letters, strict=True)
+    ]
     customers.sort(key=CUSTOMER_ORDER)
     return ChunkRows(
         customers=customers,

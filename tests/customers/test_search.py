@@ -73,6 +73,13 @@ def test_a_name_gives_its_full_pinyin_and_initials() -> None:
     assert [k for k, _position in keys.keys if k.startswith("i")] == ["ihxkjyxgs", "ixkjyxgs", "ikjyxgs", "ijyxgs"]
 
 
+def test_a_names_letters_are_its_keys_each_after_a_space_marked_where_they_start_later() -> None:
+    # when
+    letters = search_keys("华兴科技有限公司").letters
+    # then: the keys as the search rows hold them, those from a later character marked
+    assert letters == " phuaxingkejiyouxiangongsi ihxkjyxgs ~ixkjyxgs ~ikjyxgs ~ijyxgs"
+
+
 def test_polyphonic_characters_give_alternate_readings() -> None:
     # when
     chongqing = search_keys("重庆银行股份有限公司")
@@ -427,6 +434,88 @@ def test_a_filter_that_leaves_out_the_best_matches_finds_those_ranked_further_do
     # then
     for q in ("hx", "huaxing", "华兴"):
         assert [c.name for c in search_customers(customers, q, limit=1)] == ["华兴物流有限公司"], q
+
+
+@pytest.mark.parametrize("q", ["华兴", "hx", "huaxing"])
+def test_a_scope_of_more_than_a_small_one_is_searched_on_the_indexes_and_finds_the_same(
+    bank: Bank, monkeypatch: pytest.MonkeyPatch, q: str
+) -> None:
+    # given: alice's book of three, one of them carol's with alice as co-RM, as large as a small scope may be
+    monkeypatch.setattr(queries, "SMALL_SCOPE", 3)
+    large: list[str] = []
+    search_large = queries._search_large
+    monkeypatch.setattr(queries, "_search_large", lambda *args: large.append(q) or search_large(*args))
+    make_customer(bank.alice, name="华兴物流有限公司")
+    make_customer(bank.carol, name="华兴科技", co_rms=(bank.alice,))
+    make_customer(bank.alice, name="东方机械有限公司")
+    make_customer(bank.bob, name="华兴")  # not alice's
+    # when
+    small = names(bank.alice, q)
+    # then: searched over its rows
+    assert (small, large) == (["华兴科技", "华兴物流有限公司"], [])
+    # when: a fourth customer
+    make_customer(bank.alice, name="华兴机械厂")
+    # then: on the indexes, the same and the new one
+    assert names(bank.alice, q) == ["华兴科技", "华兴机械厂", "华兴物流有限公司"]
+    assert large == [q]
+
+
+# Names whose keys differ in every way the small scope's matching must follow: polyphones (重庆, 银行), latin runs and
+# digits (3m, tcl), a name that is letters only, one long enough to cut its keys, a legal form, one full of 壮.
+MATCHED_NAMES = (
+    "华兴科技有限公司",
+    "杭州华兴物流有限公司",
+    "重庆银行股份有限公司",
+    "中国银行重庆分行",
+    "长城汽车股份有限公司",
+    "TCL科技集团股份有限公司",
+    "3M中国有限公司",
+    "ae",
+    "阿额",
+    "华兴",
+    "行知教育咨询有限公司",
+    "朝阳区和平里街道重型机械厂",
+    "壮" * 30,
+    "浙江省杭州市西湖区文三路华星时代广场软件开发有限责任公司",
+)
+
+
+def test_a_small_scope_finds_what_the_indexes_find_in_the_same_order(
+    bank: Bank, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given
+    customers = [make_customer(bank.alice, name=name) for name in MATCHED_NAMES]
+    queries_asked = {"Hx", "hangzhou", "zhongqing", "chongqing", "yinhang", "yh", "tcl", "3m", "ae", "a", "zz"}
+    for customer in customers:
+        keys = search_keys(customer.name)
+        queries_asked |= {key[1:][:n] for key, _position in keys.keys for n in (1, 2, 3, 5, 30, 60)}
+        queries_asked |= {customer.credit_code[:n] for n in (2, 8, 18)}
+        queries_asked |= {keys.pinyin + "x", "z" * 60}
+    # when: searched over the scope's rows, then on the indexes
+    small = {q: names(bank.alice, q) for q in sorted(queries_asked)}
+    monkeypatch.setattr(queries, "SMALL_SCOPE", 0)
+    large = {q: names(bank.alice, q) for q in sorted(queries_asked)}
+    # then
+    assert small == large
+    assert small["zhongqing"] == small["chongqing"] == ["重庆银行股份有限公司"]
+    assert small["yh"] == ["中国银行重庆分行", "重庆银行股份有限公司"]  # initials from a later character
+    assert small["ae"] == ["ae", "阿额"]
+
+
+def test_every_way_a_customer_is_written_keeps_its_letters(bank: Bank) -> None:
+    # when: created one by one and in bulk (an import), renamed, made by a loader
+    alone = services.create_customer(actor=bank.alice, data={"name": "华兴科技有限公司", "credit_code": credit_code()})
+    bulk = services.create_customers(actor=bank.alice, rows=[{"name": "重庆银行", "credit_code": credit_code()}])[0]
+    renamed = services.create_customer(actor=bank.alice, data={"name": "东方机械", "credit_code": credit_code()})
+    renamed = services.update_customer(
+        actor=bank.alice, customer_id=renamed.pk, version=renamed.version, data={"name": "长城汽车有限公司"}
+    )
+    loaded = make_customer(bank.alice, name="TCL科技")
+    # then
+    assert isinstance(bulk, Customer)
+    for customer in (alone, bulk, renamed, loaded):
+        saved = Customer.objects.get(pk=customer.pk)
+        assert saved.search_letters == search_keys(saved.name).letters != "", saved.name
 
 
 # --- keys follow the services -----------------------------------------------------------------------------------

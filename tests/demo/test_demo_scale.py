@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from rmdesk.customers.models import Customer, CustomerCoRM, CustomerNameGram, CustomerSearchKey
-from rmdesk.customers.search import normalize
+from rmdesk.customers.search import normalize, search_keys
 from rmdesk.demo import builder, org, pipeline
 from rmdesk.demo.builder import NAMED_USERS, DemoBankError, build_demo_bank
 from rmdesk.demo.progress import ProgressBar, duration
@@ -145,14 +145,14 @@ def test_customers_added_after_the_load_get_the_next_free_id(demo_bank: Any) -> 
 def test_every_customer_is_found_by_quick_search_from_the_load_on(demo_bank: Any) -> None:
     # given: the demo bank
     # when
-    customers = list(Customer.objects.values_list("pk", "name", "search_name", "owning_unit_id"))
+    customers = list(Customer.objects.values_list("pk", "name", "search_name", "search_letters", "owning_unit_id"))
     gram_units = defaultdict(set)
     for customer_id, unit_id in CustomerNameGram.objects.values_list("customer_id", "unit_id"):
         gram_units[customer_id].add(unit_id)
     keyed = set(CustomerSearchKey.objects.values_list("customer_id", flat=True))
     # then
-    for pk, name, search_name, unit_id in customers:
-        assert search_name == normalize(name)
+    for pk, name, search_name, letters, unit_id in customers:
+        assert (search_name, letters) == (normalize(name), search_keys(name).letters)
         assert unit_id in gram_units[pk] and pk in keyed
     for link in CustomerCoRM.objects.select_related("user"):
         assert link.user.unit_id in gram_units[link.customer_id]  # the co-RM's team finds it too
