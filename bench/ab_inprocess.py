@@ -3,8 +3,8 @@ by request, so that the machine's drift (±20 % between runs minutes apart here)
 
 The setting is a module attribute (a constant, a class attribute) given as `module:NAME=A/B`, each value a Python
 literal. Pages are the list (`--list`) or the quick searches of bench_search's drawn queries, per kind, through the
-list page, as bench/bench_http.py asks them. Each query is asked `--repeat` times each way and its fastest taken; the
-medians, means and maxima over the queries are printed, with the slowest queries.
+list page or (`--api`) the API, as bench/bench_http.py asks them. Each query is asked `--repeat` times each way and its
+fastest taken; the medians, means and maxima over the queries are printed, with the slowest queries.
 
 Usage (a demo bank; nothing is written):
     RMDESK_DATA_DIR=/tmp/demo1m .venv/bin/python bench/ab_inprocess.py --user head_liu \\
@@ -35,6 +35,7 @@ def main() -> None:
     parser.add_argument("--set", required=True, help="module:NAME=A/B, e.g. rmdesk.customers.queries:PEEK=2048/0")
     parser.add_argument("--kinds", nargs="*", default=list(KINDS))
     parser.add_argument("--list", action="store_true", help="the list page (300 requests each way), not searches")
+    parser.add_argument("--api", action="store_true", help="the searches through the API (limit 20), not the page")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=3)
     args = parser.parse_args()
@@ -77,9 +78,9 @@ def main() -> None:
         sample = rng.sample(ids, min(len(ids), 250))
         rows = list(Customer.objects.filter(pk__in=sample).order_by("pk").values_list("name", "credit_code"))
         drawn = draw_queries(rng, rows, 50)
+        path, suffix = ("/api/v1/customers?", "&limit=20") if args.api else ("/customers/?", "")
         pages = {
-            kind: ["/customers/?" + urllib.parse.urlencode({"q": query}) for query in drawn[kind]]
-            for kind in args.kinds
+            kind: [path + urllib.parse.urlencode({"q": query}) + suffix for query in drawn[kind]] for kind in args.kinds
         }
     for urls in pages.values():  # warm-up: every page once each way
         for url in dict.fromkeys(urls):
@@ -95,7 +96,7 @@ def main() -> None:
                 runs["A"].append(timed(url, a))
                 runs["B"].append(timed(url, b))
             for side in ("A", "B"):
-                times[side].append((min(runs[side]), urllib.parse.unquote(url.partition("q=")[2])))
+                times[side].append((min(runs[side]), urllib.parse.unquote(url.partition("q=")[2].partition("&")[0])))
         cells = []
         for side in ("A", "B"):
             values = [t for t, _ in times[side]]

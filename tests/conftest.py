@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.utils import translation
 
-from rmdesk.customers.queries import first_customers, gram_facts
+from rmdesk.customers.queries import common_prefixes, first_customers, gram_facts
 from rmdesk.org.models import User
 from tests.audit_trigger import set_audit_triggers
 from tests.personas import Bank, build_bank, make_user
@@ -29,9 +29,10 @@ def _default_language() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _fresh_search_facts() -> Iterator[None]:
-    """Each test's searches see its own bank: what a process keeps about the bank's grams and first customers (the
-    plan's choice or bound, never its results) is not carried from one test's customers to the next."""
+    """Each test's searches see its own bank: what a process keeps about the bank's grams, common prefixes and first
+    customers (the plan's choice or bound, never its results) is not carried from one test's customers to the next."""
     gram_facts.clear()
+    common_prefixes.clear()
     first_customers.clear()
     yield
 

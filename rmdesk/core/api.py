@@ -8,8 +8,9 @@ from typing import Annotated, Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Field, Schema
+from ninja import Field
 from ninja.errors import ValidationError as RequestValidationError
+from pydantic import BaseModel, ConfigDict
 
 AMOUNT_PATTERN = r"^-?\d{1,16}(\.\d{1,2})?$"
 SHARE_PATTERN = r"^\d{1,3}(\.\d{1,2})?$"
@@ -19,7 +20,19 @@ Amount = Annotated[str, Field(pattern=AMOUNT_PATTERN, examples=["12500000.00"])]
 Share = Annotated[str, Field(pattern=SHARE_PATTERN, examples=["51.00"])]
 
 
-class ErrorOut(Schema):
+class Out(BaseModel):
+    """A response body, built by the endpoint (a dict, or rows' attributes) and checked by pydantic alone.
+
+    ninja's Schema wraps whatever it validates in an adapter that reads ORM attributes through Django's template
+    variable resolution: the twenty customers of a quick search through the API took 0.62 ms to validate that way,
+    0.07 ms this way (bench/ab_inprocess.py --api, session 17). No response here needs what the adapter adds
+    (resolvers, managers read as lists).
+    """
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class ErrorOut(Out):
     """Every error: a stable code, a message in the user's language, and messages per field."""
 
     code: str = Field(examples=["invalid"])
@@ -27,7 +40,7 @@ class ErrorOut(Schema):
     fields: dict[str, list[str]] = Field(default_factory=dict)
 
 
-ERRORS: dict[int, type[Schema]] = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+ERRORS: dict[int, type[Out]] = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 def amount_out(value: Decimal | None) -> str | None:

@@ -21,7 +21,7 @@ from rmdesk.core.reference import city_label, division_label
 from rmdesk.customers import services
 from rmdesk.customers.filters import CustomerFilter
 from rmdesk.customers.models import Customer, FinancialStatement, KeyPerson, Relationship
-from rmdesk.customers.queries import in_order, ranked_ids
+from rmdesk.customers.queries import co_rm_usernames, in_order, ranked_ids
 from rmdesk.customers.schemas import (
     CustomerIn,
     CustomerOut,
@@ -105,7 +105,17 @@ def _co_rm_users(usernames: list[str]) -> list[User]:
     return users
 
 
+def customers_out(customers: list[Customer]) -> list[dict[str, Any]]:
+    """The customers as the API shows them (CustomerOut), their co-RMs read for all of them at once."""
+    co_rms = co_rm_usernames(customers)
+    return [_customer_row(customer, co_rms[customer.pk]) for customer in customers]
+
+
 def customer_out(customer: Customer) -> dict[str, Any]:
+    return customers_out([customer])[0]
+
+
+def _customer_row(customer: Customer, co_rms: list[str]) -> dict[str, Any]:
     return {
         "id": customer.pk,
         "name": customer.name,
@@ -124,7 +134,7 @@ def customer_out(customer: Customer) -> dict[str, Any]:
         "status": customer.status,
         "owning_unit": customer.owning_unit.code,
         "primary_rm": customer.primary_rm.username if customer.primary_rm else None,
-        "co_rms": sorted(u.username for u in customer.co_rms.all()),
+        "co_rms": co_rms,
         "version": customer.version,
         "archived": customer.archived_at is not None,
         "created_at": customer.created_at,
@@ -132,8 +142,18 @@ def customer_out(customer: Customer) -> dict[str, Any]:
     }
 
 
+# What customer_out reads and nothing more: every column of the customer, its unit and its RM (a password hash among
+# them) built into twenty rows' models was a tenth of the time the API took to read a quick search's rows.
+OUT_COLUMNS = (
+    *(name for name in CustomerOut.model_fields if name not in {"industry_name", "region_name", "archived", "co_rms"}),
+    "archived_at",
+    "owning_unit__code",
+    "primary_rm__username",
+)
+
+
 def _with_people(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
-    return queryset.select_related("owning_unit", "primary_rm").prefetch_related("co_rms")
+    return queryset.select_related("owning_unit", "primary_rm").only(*OUT_COLUMNS)
 
 
 class CustomerQuery(Schema):
@@ -175,11 +195,10 @@ def list_customers(request: HttpRequest, query: Query[CustomerQuery]) -> Any:
         check_limit(query.limit)
         narrowed = customer_filter.narrow(restricted)
         ids = ranked_ids(narrowed, customer_filter.cleaned_data["q"], limit=query.limit)
-        ranked = in_order(_with_people(narrowed), ids)
-        return {"items": [customer_out(c) for c in ranked], "next_cursor": None}
+        return {"items": customers_out(in_order(_with_people(narrowed), ids)), "next_cursor": None}
     queryset = customer_filter.apply(restricted)
     page = keyset_page(_with_people(queryset), limit=query.limit, cursor=query.cursor)
-    return {"items": [customer_out(c) for c in page.items], "next_cursor": page.next_cursor}
+    return {"items": customers_out(page.items), "next_cursor": page.next_cursor}
 
 
 @router.get("/customers/{customer_id}", response={200: CustomerOut, **ERRORS}, summary="One customer")

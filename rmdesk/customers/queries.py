@@ -28,7 +28,7 @@ import heapq
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
@@ -78,6 +78,8 @@ CO_RM_ARRAY = 200_000  # co-RM customer ids passed to PostgreSQL as one array (b
 MAX_BATCH = 1000  # candidates checked against the queryset at once (SQLite allows 32,766 parameters a statement)
 
 Ids = list[int]
+K = TypeVar("K")
+V = TypeVar("V")
 Pairs = list[tuple[int, int]]  # (customer id, name length)
 Names = list[tuple[int, str]]  # (customer id, normalised name)
 
@@ -91,6 +93,17 @@ def in_order(queryset: QuerySet[Customer], ids: Ids) -> list[Customer]:
     """The customers of `queryset` with these ids, in their order (those it does not hold left out)."""
     found = {customer.pk: customer for customer in queryset.filter(pk__any_of=id_array(ids))}
     return [found[pk] for pk in ids if pk in found]
+
+
+def co_rm_usernames(customers: Iterable[Customer]) -> dict[int, list[str]]:
+    """Each customer's co-RMs (协办) as their usernames, sorted: one statement for a page of customers, the links read
+    with the users' names alone. Prefetched as users instead, each customer's twenty rows built a user and a related
+    manager apiece: a quarter of the time the API took to read a quick search's twenty rows (docs/benchmarks.md)."""
+    found: dict[int, list[str]] = {customer.pk: [] for customer in customers}
+    links = CustomerCoRM.objects.filter(customer_id__any_of=id_array(list(found))).order_by("user__username")
+    for customer_id, username in links.values_list("customer_id", "user__username"):
+        found[customer_id].append(username)
+    return found
 
 
 def ranked_ids(queryset: QuerySet[Customer], q: str, *, limit: int = SEARCH_LIMIT) -> Ids:
@@ -349,37 +362,50 @@ GramRow = tuple[int, int | None, int, int]  # customer, unit, position, name len
 GramSample = tuple[int, int, str]  # customer, position, normalised name
 
 
-class GramFacts:
+class Kept(Generic[K, V]):
+    """Facts a process keeps for SECONDS, at most KEPT of them, the least recently asked let go first."""
+
+    SECONDS = 300.0
+    KEPT = 1024
+
+    def __init__(self) -> None:
+        self._kept: OrderedDict[K, tuple[float, V]] = OrderedDict()
+
+    def clear(self) -> None:
+        self._kept.clear()
+
+    def get(self, key: K) -> V | None:
+        kept = self._kept.get(key)
+        if kept is None or time.monotonic() - kept[0] >= self.SECONDS:
+            return None
+        self._kept.move_to_end(key)
+        return kept[1]
+
+    def put(self, key: K, value: V) -> V:
+        self._kept[key] = (time.monotonic(), value)
+        self._kept.move_to_end(key)
+        if len(self._kept) > self.KEPT:
+            self._kept.popitem(last=False)
+        return value
+
+
+class GramFacts(Kept[str, tuple[int, list[GramSample]]]):
     """What the whole bank's rows of a gram are like: how many (up to CANDIDATES + 1) and, of a common gram, the first
     SAMPLE in rank order with their names. They choose only how a query is searched, never what it finds, and change
     slowly, while every query holding the gram asks them (杭州 in 杭州华, 杭州恒, hangzhou…): so each process keeps
-    them for SECONDS."""
-
-    SECONDS = 300.0
-    KEPT = 1024  # grams; a common one keeps 256 small tuples, each with a name
-
-    def __init__(self) -> None:
-        self._facts: OrderedDict[str, tuple[float, int, list[GramSample]]] = OrderedDict()
-
-    def clear(self) -> None:
-        self._facts.clear()
+    them (a common one keeps 256 small tuples, each with a name)."""
 
     def _of(self, gram: str) -> tuple[int, list[GramSample]]:
-        now = time.monotonic()
-        kept = self._facts.get(gram)
-        if kept is None or now - kept[0] >= self.SECONDS:
-            rows = CustomerNameGram.objects.filter(gram=gram)
-            count = rows[: CANDIDATES + 1].count()
-            ranked = rows.order_by("name_length", "customer_id").values_list(
-                "customer_id", "position", "customer__search_name"
-            )
-            first = ranked[:SAMPLE] if count > CANDIDATES else []  # asked only of common grams
-            kept = (now, count, list(first))
-            self._facts[gram] = kept
-            if len(self._facts) > self.KEPT:
-                self._facts.popitem(last=False)
-        self._facts.move_to_end(gram)
-        return kept[1], kept[2]
+        kept = self.get(gram)
+        if kept is not None:
+            return kept
+        rows = CustomerNameGram.objects.filter(gram=gram)
+        count = rows[: CANDIDATES + 1].count()
+        ranked = rows.order_by("name_length", "customer_id").values_list(
+            "customer_id", "position", "customer__search_name"
+        )
+        first = ranked[:SAMPLE] if count > CANDIDATES else []  # asked only of common grams
+        return self.put(gram, (count, list(first)))
 
     def count(self, gram: str) -> int:
         """How many rows `gram` has in the whole bank, counted up to CANDIDATES + 1 on the index alone."""
@@ -569,6 +595,17 @@ def _has_key(kind: str, text: str, *, at_start: bool) -> Q:
     return Q(Exists(keys.filter(position=0) if at_start else keys.filter(position__gt=0)))
 
 
+class CommonPrefixes(Kept[tuple[tuple[int, ...] | None, tuple[str, ...], str], bool]):
+    """The prefixes (of these kinds, in these units' search rows) found to start more than KEY_PEEK_WORTH names: a
+    branch's hangzhou, 913301. Like the grams' facts they choose only how a query is searched, and a common prefix
+    stays common; kept, the count of up to KEY_PEEK_WORTH + 1 keys that sends such a search to look at the bank's first
+    customers is not made again: 2.7–3.0 ms of a branch head's 19–21 on PostgreSQL (docs/benchmarks.md, session 17).
+    A rare prefix is counted every time, as its keys are ranked with the count."""
+
+
+common_prefixes = CommonPrefixes()
+
+
 def _key_tier(
     base: QuerySet[Customer], query: Query, rows: ScopeRows, kinds: tuple[str, ...], *, at_start: bool
 ) -> Tier:
@@ -587,7 +624,13 @@ def _key_tier(
         kept: Ids = []
         looks = at_start and not rows.one_rm
         size = 2 * need + 16
-        held, ranks = _counted_keys(ranges, KEY_PEEK_WORTH if looks else cap, size)
+        prefix = (None if rows.units is None else tuple(rows.units), kinds, query.text)
+        if looks and common_prefixes.get(prefix):
+            held, ranks = KEY_PEEK_WORTH + 1, None  # counted before: the look comes first
+        else:
+            held, ranks = _counted_keys(ranges, KEY_PEEK_WORTH if looks else cap, size)
+            if looks and held > KEY_PEEK_WORTH:
+                common_prefixes.put(prefix, True)
         if looks and held > KEY_PEEK_WORTH:
             # Every match ranked before the last customer looked at was looked at: what the look keeps ranks first.
             kept = _in_queryset(base, [_key_peek(query, rows, kinds)], found, need)

@@ -7,7 +7,7 @@ from django.conf import settings
 from ninja import Field, Schema
 from pydantic.config import JsonDict
 
-from rmdesk.core.api import Amount, Share
+from rmdesk.core.api import Amount, Out, Share
 from rmdesk.customers.choices import (
     DecisionRole,
     Direction,
@@ -30,7 +30,7 @@ def _enum(choices: Any) -> JsonDict:
     return {"enum": [str(v) for v in choices.values]}
 
 
-class CustomerOut(Schema):
+class CustomerOut(Out):
     id: int
     name: str
     credit_code: str
@@ -55,7 +55,7 @@ class CustomerOut(Schema):
     updated_at: datetime
 
 
-class CustomerPage(Schema):
+class CustomerPage(Out):
     items: list[CustomerOut]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
 
@@ -95,7 +95,7 @@ class VersionIn(Schema):
     model_config = {"extra": "forbid"}
 
 
-class KeyPersonOut(Schema):
+class KeyPersonOut(Out):
     id: int
     customer_id: int
     role: str
@@ -133,12 +133,12 @@ class RevealIn(Schema):
     field: str = Field(json_schema_extra={"enum": ["phone", "id_number"]})
 
 
-class RevealOut(Schema):
+class RevealOut(Out):
     field: str
     value: str
 
 
-class StatementOut(Schema):
+class StatementOut(Out):
     id: int
     customer_id: int
     year: int
@@ -174,7 +174,7 @@ class StatementPatch(Schema):
     model_config = {"extra": "forbid"}
 
 
-class RelationshipOut(Schema):
+class RelationshipOut(Out):
     id: int
     customer_id: int
     kind: str

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from ninja import Field, Schema
 from pydantic.json_schema import SkipJsonSchema
 
-from rmdesk.core.api import ErrorOut
+from rmdesk.core.api import ErrorOut, Out
 from rmdesk.customers.schemas import CustomerIn
 
 RATE = Field(description="Per cent, half-up to 0.1, as a string; null when nothing was there to convert")
@@ -15,7 +15,7 @@ RATE = Field(description="Per cent, half-up to 0.1, as a string; null when nothi
 # --- the pipeline (read) -----------------------------------------------------------------------------------------
 
 
-class ProspectOut(Schema):
+class ProspectOut(Out):
     customer_id: int
     name: str
     credit_code: str
@@ -38,12 +38,12 @@ class ProspectOut(Schema):
     version: int
 
 
-class ProspectPage(Schema):
+class ProspectPage(Out):
     items: list[ProspectOut]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
 
 
-class StageChangeOut(Schema):
+class StageChangeOut(Out):
     from_stage: str
     to_stage: str
     changed_at: datetime
@@ -58,17 +58,17 @@ class ProspectDetailOut(ProspectOut):
 # --- the funnel ----------------------------------------------------------------------------------------------------
 
 
-class PeriodOut(Schema):
+class PeriodOut(Out):
     start: date
     end: date
 
 
-class DropReasonOut(Schema):
+class DropReasonOut(Out):
     reason: str
     count: int
 
 
-class StageStepOut(Schema):
+class StageStepOut(Out):
     stage: str
     label: str
     reached: int = Field(description="Prospects that got to this stage or further")
@@ -77,7 +77,7 @@ class StageStepOut(Schema):
     drop_reasons: list[DropReasonOut]
 
 
-class SourceConversionOut(Schema):
+class SourceConversionOut(Out):
     source: int
     label: str
     found: int
@@ -85,7 +85,7 @@ class SourceConversionOut(Schema):
     rate: str | None = RATE
 
 
-class RmConversionOut(Schema):
+class RmConversionOut(Out):
     rm_id: int | None = Field(description="The RM's user id; null for prospects waiting in a pool")
     name: str
     found: int
@@ -94,13 +94,13 @@ class RmConversionOut(Schema):
     reached: dict[str, int] = Field(description="Prospects that reached each stage, by stage")
 
 
-class TimeToConvertOut(Schema):
+class TimeToConvertOut(Out):
     won: int
     median_days: str | None = Field(description="Days from found_on to 开户/签约, median, as a string")
     p90_days: int | None = Field(description="90th percentile (nearest rank)")
 
 
-class FunnelOut(Schema):
+class FunnelOut(Out):
     period: PeriodOut
     found: int
     stages: list[StageStepOut]
@@ -114,7 +114,7 @@ class FunnelOut(Schema):
 # --- the market ----------------------------------------------------------------------------------------------------
 
 
-class MarketRowOut(Schema):
+class MarketRowOut(Out):
     code: str = Field(description="Section letter, 2-digit province or 6-digit city code; empty: not recorded")
     label: str
     prospect: int
@@ -129,7 +129,7 @@ class SectionRowOut(MarketRowOut):
     rate: str | None = RATE
 
 
-class MarketOut(Schema):
+class MarketOut(Out):
     period: PeriodOut
     totals: dict[str, int]
     by_section: list[SectionRowOut]
@@ -163,7 +163,7 @@ class ProspectIn(CustomerIn):
     )
 
 
-class SimilarCustomerOut(Schema):
+class SimilarCustomerOut(Out):
     customer_id: int
     name: str
     credit_code: str
@@ -202,7 +202,7 @@ class PoolItemOut(ProspectOut):
     pending_claim_by: str | None = Field(description="Username of the RM whose claim awaits the team lead")
 
 
-class PoolPage(Schema):
+class PoolPage(Out):
     items: list[PoolItemOut]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
 
@@ -211,7 +211,7 @@ class AssignIn(VersionedIn):
     rm: str = Field(description="Username of the RM who takes the prospect from the pool")
 
 
-class ClaimOut(Schema):
+class ClaimOut(Out):
     id: int
     customer_id: int
     name: str = Field(description="The prospect's name")
@@ -225,7 +225,7 @@ class ClaimOut(Schema):
     note: str
 
 
-class ClaimPage(Schema):
+class ClaimPage(Out):
     items: list[ClaimOut]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
 
@@ -241,7 +241,7 @@ class StageIn(Schema):
     model_config = {"extra": "forbid"}
 
 
-class ScoreItemOut(Schema):
+class ScoreItemOut(Out):
     characteristic: int = Field(description="1–14, the characteristics of domain.md §3.2")
     label: str
     weight: str
@@ -255,7 +255,7 @@ class ScoreItemOut(Schema):
     data_item: bool = Field(description="One of the items the archive decides when it has the data")
 
 
-class ScoreOut(Schema):
+class ScoreOut(Out):
     customer_id: int
     total: str = Field(description="Target score 0–100, as a string")
     threshold: str = Field(description="From this score on the prospect is a target 目标客户")
@@ -272,7 +272,7 @@ class RatingIn(Schema):
     model_config = {"extra": "forbid"}
 
 
-class SuggestionLinkOut(Schema):
+class SuggestionLinkOut(Out):
     relationship_id: int
     customer_id: int = Field(description="Our customer the link belongs to")
     customer_name: str
@@ -286,7 +286,7 @@ class SuggestionLinkOut(Schema):
     explanation: str
 
 
-class SuggestionOut(Schema):
+class SuggestionOut(Out):
     name: str
     credit_code: str = Field(description="Empty when no link records it: accepting then asks for it")
     score: int = Field(description="Whole ranking points (higher first)")
@@ -298,7 +298,7 @@ class SuggestionOut(Schema):
     links: list[SuggestionLinkOut]
 
 
-class SuggestionPage(Schema):
+class SuggestionPage(Out):
     items: list[SuggestionOut]
     next_offset: int | None = Field(description="Pass as `offset` for the next page; null on the last page")
 
@@ -320,13 +320,13 @@ class FirmIn(Schema):
     model_config = {"extra": "forbid"}
 
 
-class DismissalOut(Schema):
+class DismissalOut(Out):
     firm: str = Field(description="The credit code, or `name:` and the normalised name")
     name: str
     dismissed_at: datetime
 
 
-class ScorecardItemOut(Schema):
+class ScorecardItemOut(Out):
     characteristic: int
     label: str
     weight: str
@@ -334,7 +334,7 @@ class ScorecardItemOut(Schema):
     data_item: bool
 
 
-class ScorecardOut(Schema):
+class ScorecardOut(Out):
     version: int
     threshold: str
     encouraged_industries: list[str] = Field(description="GB/T 4754 divisions (2 digits)")

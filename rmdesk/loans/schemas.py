@@ -9,7 +9,7 @@ from typing import Any
 from ninja import Field, Schema
 from pydantic.config import JsonDict
 
-from rmdesk.core.api import Amount
+from rmdesk.core.api import Amount, Out
 from rmdesk.loans.choices import (
     Classification,
     Component,
@@ -37,7 +37,7 @@ def _enum(choices: Any) -> JsonDict:
 # --- reads -----------------------------------------------------------------------------------------------------------
 
 
-class LoanOut(Schema):
+class LoanOut(Out):
     id: int
     contract_no: str
     customer_id: int
@@ -83,12 +83,12 @@ class LoanOut(Schema):
     version: int
 
 
-class LoanPage(Schema):
+class LoanPage(Out):
     items: list[LoanOut]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
 
 
-class GuarantorOut(Schema):
+class GuarantorOut(Out):
     id: int
     name: str
     credit_code: str
@@ -96,7 +96,7 @@ class GuarantorOut(Schema):
     amount: str | None
 
 
-class DrawdownOut(Schema):
+class DrawdownOut(Out):
     number: int
     drawn_on: date
     amount: str
@@ -111,7 +111,7 @@ class LoanDetailOut(LoanOut):
     classified_by: str | None
 
 
-class InstalmentOut(Schema):
+class InstalmentOut(Out):
     id: int
     drawdown: int
     number: int
@@ -137,13 +137,13 @@ class InstalmentOut(Schema):
     paid_on: date | None
 
 
-class ScheduleOut(Schema):
+class ScheduleOut(Out):
     contract_id: int
     schedule_source: str = Field(json_schema_extra=_enum(ScheduleSource))
     items: list[InstalmentOut]
 
 
-class AllocationOut(Schema):
+class AllocationOut(Out):
     instalment_id: int
     drawdown: int
     period: int
@@ -152,7 +152,7 @@ class AllocationOut(Schema):
     amount: str
 
 
-class RepaymentOut(Schema):
+class RepaymentOut(Out):
     id: int
     contract_id: int
     paid_on: date
@@ -167,7 +167,7 @@ class RepaymentOut(Schema):
     allocations: list[AllocationOut]
 
 
-class RepaymentList(Schema):
+class RepaymentList(Out):
     items: list[RepaymentOut]
 
 
@@ -175,7 +175,7 @@ class PostedRepaymentOut(RepaymentOut):
     duplicate: bool = Field(description="The reference was posted before: this is that repayment, allocated once")
 
 
-class LprOut(Schema):
+class LprOut(Out):
     id: int
     tenor: str = Field(json_schema_extra=_enum(LprTenor))
     tenor_label: str
@@ -184,7 +184,7 @@ class LprOut(Schema):
     entered_by: str | None
 
 
-class LprList(Schema):
+class LprList(Out):
     items: list[LprOut]
 
 

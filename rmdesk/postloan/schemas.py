@@ -9,7 +9,7 @@ from typing import Any
 from ninja import Field, Schema
 from pydantic.config import JsonDict
 
-from rmdesk.core.api import Amount
+from rmdesk.core.api import Amount, Out
 from rmdesk.loans.choices import Classification
 from rmdesk.postloan.choices import ContactChannel, PromiseStatus
 from rmdesk.postloan.queries import DPD_BANDS
@@ -28,7 +28,7 @@ CATEGORY = (
 # --- the calendar -----------------------------------------------------------------------------------------------------
 
 
-class DueLineOut(Schema):
+class DueLineOut(Out):
     contract_id: int
     contract_no: str
     currency: str
@@ -45,7 +45,7 @@ class DueLineOut(Schema):
     days_overdue: int = Field(description="Days since the due date; 0 when not yet overdue")
 
 
-class DueTotalsOut(Schema):
+class DueTotalsOut(Out):
     lines: int
     principal: Amount = Field(description="Sums over CNY lines only")
     interest: Amount
@@ -55,7 +55,7 @@ class DueTotalsOut(Schema):
     other_currency_lines: int = Field(description="Lines in other currencies, listed but not added")
 
 
-class CalendarDayOut(Schema):
+class CalendarDayOut(Out):
     day: date
     in_month: bool
     lines: int
@@ -63,7 +63,7 @@ class CalendarDayOut(Schema):
     overdue: bool
 
 
-class CalendarOut(Schema):
+class CalendarOut(Out):
     today: date
     month: date
     week_start: date
@@ -80,7 +80,7 @@ class CalendarOut(Schema):
 # --- the overdue list -------------------------------------------------------------------------------------------------
 
 
-class OverdueLoanOut(Schema):
+class OverdueLoanOut(Out):
     id: int
     contract_no: str
     currency: str
@@ -103,7 +103,7 @@ class OverdueLoanOut(Schema):
     promise_amount: Amount | None
 
 
-class OverdueTotalsOut(Schema):
+class OverdueTotalsOut(Out):
     loans: int
     outstanding: Amount = Field(description="Sums over CNY loans only")
     overdue_principal: Amount
@@ -112,13 +112,13 @@ class OverdueTotalsOut(Schema):
     other_currency_loans: int
 
 
-class OverduePage(Schema):
+class OverduePage(Out):
     items: list[OverdueLoanOut]
     totals: OverdueTotalsOut = Field(description="Of every loan the filters select, not only this page")
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
 
 
-class ProposalPage(Schema):
+class ProposalPage(Out):
     items: list[OverdueLoanOut]
     next_cursor: str | None
 
@@ -126,7 +126,7 @@ class ProposalPage(Schema):
 # --- the collection log -----------------------------------------------------------------------------------------------
 
 
-class CollectionLogOut(Schema):
+class CollectionLogOut(Out):
     id: int
     contract_id: int
     contacted_on: date
@@ -159,7 +159,7 @@ class DecisionIn(Schema):
     reason: str = Field(max_length=2000, description="Always required")
 
 
-class DecisionOut(Schema):
+class DecisionOut(Out):
     id: int
     contract_id: int
     decided_on: date
@@ -173,7 +173,7 @@ class DecisionOut(Schema):
     decided_at: datetime
 
 
-class ClassificationOut(Schema):
+class ClassificationOut(Out):
     contract_id: int
     classification: int = Field(description=CATEGORY)
     classification_label: str
@@ -188,7 +188,7 @@ class ClassificationOut(Schema):
 # --- portfolio quality ------------------------------------------------------------------------------------------------
 
 
-class QualityRowOut(Schema):
+class QualityRowOut(Out):
     id: int | None = Field(description="The RM's user id, or the team's unit id; null for the whole scope")
     name: str
     loans: int
@@ -202,7 +202,7 @@ class QualityRowOut(Schema):
     npl_ratio: str | None
 
 
-class CategoryOut(Schema):
+class CategoryOut(Out):
     classification: int
     label: str
     loans: int
@@ -210,20 +210,20 @@ class CategoryOut(Schema):
     share: str | None = Field(description="Of the outstanding principal, per cent")
 
 
-class MigrationCellOut(Schema):
+class MigrationCellOut(Out):
     source: int | None = Field(description="Category at the earlier month end; null: new since")
     target: int | None = Field(description="Category at the later month end; null: left the book")
     loans: int
     amount: Amount = Field(description="Outstanding at the earlier month end (new loans: at the later one)")
 
 
-class MigrationOut(Schema):
+class MigrationOut(Out):
     from_month: date
     to_month: date
     cells: list[MigrationCellOut]
 
 
-class TrendPointOut(Schema):
+class TrendPointOut(Out):
     month: date
     loans: int
     outstanding: Amount
@@ -234,7 +234,7 @@ class TrendPointOut(Schema):
     by_class: dict[str, Amount] = Field(description="Category (1–5) → outstanding principal")
 
 
-class QualityOut(Schema):
+class QualityOut(Out):
     today: date
     unit_id: int | None
     total: QualityRowOut

@@ -9,7 +9,7 @@ from typing import Any
 from ninja import Field, Schema
 from pydantic.config import JsonDict
 
-from rmdesk.core.api import Amount
+from rmdesk.core.api import Amount, Out
 from rmdesk.customers.choices import Tier
 from rmdesk.development.choices import Stage
 from rmdesk.visits.choices import (
@@ -41,7 +41,7 @@ def _enum_items(choices: Any) -> JsonDict:
 # --- reads -----------------------------------------------------------------------------------------------------------
 
 
-class VisitOut(Schema):
+class VisitOut(Out):
     id: int
     customer_id: int
     customer_name: str
@@ -70,18 +70,18 @@ class VisitOut(Schema):
     updated_at: datetime
 
 
-class VisitPage(Schema):
+class VisitPage(Out):
     items: list[VisitOut]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
 
 
-class BankAttendeeOut(Schema):
+class BankAttendeeOut(Out):
     id: int
     username: str
     name: str
 
 
-class CustomerAttendeeOut(Schema):
+class CustomerAttendeeOut(Out):
     """A key person of the customer who takes part, with what the RM should know before going."""
 
     id: int
@@ -92,7 +92,7 @@ class CustomerAttendeeOut(Schema):
     preferences: str = Field(description="Decision and behaviour preferences, from the customer's archive")
 
 
-class EventRefOut(Schema):
+class EventRefOut(Out):
     id: int
     kind: str = Field(json_schema_extra=_enum(EventKind))
     kind_label: str
@@ -100,7 +100,7 @@ class EventRefOut(Schema):
     occurred_on: date
 
 
-class CheckinOut(Schema):
+class CheckinOut(Out):
     status: str = Field(json_schema_extra=_enum(CheckinStatus))
     status_label: str
     at: datetime | None
@@ -109,14 +109,14 @@ class CheckinOut(Schema):
     accuracy_m: int | None = Field(description="Metres, as the browser reported them")
 
 
-class OtherBankOut(Schema):
+class OtherBankOut(Out):
     bank_name: str
     facility: str
     amount: str | None = Field(description="Yuan, as a string")
     satisfaction: str
 
 
-class ProposalOut(Schema):
+class ProposalOut(Out):
     position: int
     content: str
     response: str = Field(json_schema_extra=_enum(ProposalResponse))
@@ -124,7 +124,7 @@ class ProposalOut(Schema):
     counter_offer: str
 
 
-class ProductOut(Schema):
+class ProductOut(Out):
     position: int = Field(description="1 for the product presented first")
     product: str
     interest: str = Field(json_schema_extra=_enum(Interest))
@@ -132,7 +132,7 @@ class ProductOut(Schema):
     note: str
 
 
-class FollowUpOut(Schema):
+class FollowUpOut(Out):
     id: int
     kind: str = Field(json_schema_extra=_enum(FollowUpKind))
     description: str
@@ -177,7 +177,7 @@ class VisitDetailOut(VisitOut):
     follow_ups: list[FollowUpOut]
 
 
-class OverlapOut(Schema):
+class OverlapOut(Out):
     id: int
     customer_id: int
     customer_name: str
@@ -329,7 +329,7 @@ class FollowUpIn(Schema):
 # --- occasions ------------------------------------------------------------------------------------------------------
 
 
-class CustomerEventOut(Schema):
+class CustomerEventOut(Out):
     id: int
     customer_id: int
     kind: str = Field(json_schema_extra=_enum(EventKind))
@@ -354,13 +354,13 @@ class CustomerEventIn(Schema):
 # --- cadence and coverage ---------------------------------------------------------------------------------------------
 
 
-class CadenceRuleOut(Schema):
+class CadenceRuleOut(Out):
     tier: str = Field(json_schema_extra=_enum(Tier))
     tier_label: str
     interval_months: int = Field(description="Visit a customer of this tier at least every so many months")
 
 
-class CadenceOut(Schema):
+class CadenceOut(Out):
     rules: list[CadenceRuleOut]
     updated_at: datetime | None
     updated_by: str | None
@@ -373,7 +373,7 @@ class CadenceIn(Schema):
     model_config = {"extra": "forbid"}
 
 
-class VisitStatusOut(Schema):
+class VisitStatusOut(Out):
     customer_id: int
     tier: str = Field(description="Empty when not set: the 一般 (general) interval applies")
     tracked: bool = Field(description="A real customer (现实), not archived, with a primary RM")
@@ -385,7 +385,7 @@ class VisitStatusOut(Schema):
     next_planned_start: datetime | None
 
 
-class CoverageRowOut(Schema):
+class CoverageRowOut(Out):
     rm_id: int | None = Field(description="The primary RM's user id; null on the total")
     rm_name: str
     customers: int = Field(description="Tracked customers in the RM's book (within your scope)")
@@ -397,7 +397,7 @@ class CoverageRowOut(Schema):
     visits: int = Field(description="Visits done over all the weeks shown")
 
 
-class CoverageOut(Schema):
+class CoverageOut(Out):
     today: date
     weeks: list[str] = Field(description="The ISO weeks shown, oldest first, e.g. 2026-W05")
     week_starts: list[date] = Field(description="The Monday of each week")

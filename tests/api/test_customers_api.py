@@ -10,7 +10,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from rmdesk.audit.models import AuditEvent
@@ -283,6 +285,31 @@ def test_keyset_pagination_walks_every_customer_once(bank: Bank, alice_client: C
     assert [len(page) for page in pages] == [3, 3, 1]
     assert [pk for page in pages for pk in page] == sorted(expected)
     assert cursors[0] is not None and cursors[1] is not None and cursors[2] is None
+
+
+@pytest.mark.parametrize("params", [{}, {"q": "协办"}], ids=["page", "search"])
+def test_every_listed_customer_shows_its_own_co_rms_sorted_and_its_unit_and_rm(
+    bank: Bank, alice_client: Client, params: dict[str, str]
+) -> None:
+    # given: co-RMs read for the whole page at once, each customer's own; "head" sorts first but was made after "lead"
+    two = make_customer(bank.alice, name="协办两位有限公司", co_rms=(bank.lead, bank.head))
+    none = make_customer(bank.alice, name="协办没有有限公司")
+    one = make_customer(bank.alice, name="协办一位有限公司", co_rms=(bank.bob,))
+    # when
+    with CaptureQueriesContext(connection) as three:
+        response = alice_client.get("/api/v1/customers", params)
+    # then
+    assert response.status_code == 200
+    items = response.json()["items"]
+    assert {item["id"]: item["co_rms"] for item in items} == {two.pk: ["head", "lead"], none.pk: [], one.pk: ["bob"]}
+    assert {(item["owning_unit"], item["primary_rm"]) for item in items} == {("T1", "alice")}
+    # and then: as many statements for forty customers as for three (none per customer)
+    for _ in range(37):
+        make_customer(bank.alice, name="协办更多有限公司", co_rms=(bank.dave,))
+    with CaptureQueriesContext(connection) as forty:
+        response = alice_client.get("/api/v1/customers", params)
+    assert len(response.json()["items"]) == 40
+    assert len(forty.captured_queries) == len(three.captured_queries)
 
 
 @pytest.mark.parametrize("cursor", ["garbage!", "not-a-cursor", "aWQ6YWJj"])  # the last is "id:abc"

@@ -8,8 +8,11 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from rmdesk.access.policy import Action
 from rmdesk.customers import queries, services
@@ -359,6 +362,34 @@ def test_a_look_at_the_first_customers_counts_those_who_joined_since(
     make_customer(bank.bob, name="宁波港公司")
     # then: it is looked at, and ranks first
     assert names(bank.head, "nbg")[:2] == ["宁波港公司", "宁波港口有限公司"]
+
+
+def test_a_prefix_known_to_be_common_is_looked_for_without_counting_its_keys_and_found_alike(
+    bank: Bank, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: nbg starts more than KEY_PEEK_WORTH names in branch 1, nbgw one; the bank's first two already known
+    monkeypatch.setattr(queries, "SMALL_SCOPE", 0)
+    monkeypatch.setattr(queries, "KEY_PEEK_WORTH", 1)
+    monkeypatch.setattr(queries, "KEY_PEEK", 2)
+    for name in ("宁波港口有限公司", "宁波港务有限公司", "宁波港口物流有限公司", "宁波港口科技有限公司"):
+        make_customer(bank.alice, name=name)
+    queries.first_customers.last()
+    expected = ["宁波港口有限公司", "宁波港务有限公司", "宁波港口物流有限公司", "宁波港口科技有限公司"]
+    # when: each searched twice
+    statements: dict[tuple[str, str], int] = {}
+    for q in ("nbg", "nbgw"):
+        for turn in ("first", "again"):
+            with CaptureQueriesContext(connection) as captured:
+                assert names(bank.head, q) == (expected if q == "nbg" else ["宁波港务有限公司"])
+            statements[q, turn] = len(captured.captured_queries)
+    # then: the common prefix's keys are not counted again; the rare one's are, being ranked with their count
+    assert statements["nbg", "again"] == statements["nbg", "first"] - 1
+    assert statements["nbgw", "again"] == statements["nbgw", "first"]
+    # and when it is common no more, what the process keeps still finds what is there, as read afresh
+    Customer.objects.filter(name__in=expected[:3]).update(archived_at=timezone.now())
+    assert names(bank.head, "nbg") == ["宁波港口科技有限公司"]
+    queries.common_prefixes.clear()
+    assert names(bank.head, "nbg") == ["宁波港口科技有限公司"]
 
 
 def test_out_of_scope_customers_never_appear(bank: Bank, plan: str) -> None:
