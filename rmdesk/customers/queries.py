@@ -78,10 +78,10 @@ CO_RM_ARRAY = 200_000  # co-RM customer ids passed to PostgreSQL as one array (b
 MAX_BATCH = 1000  # candidates checked against the queryset at once (SQLite allows 32,766 parameters a statement)
 
 Ids = list[int]
-K = TypeVar("K")
-V = TypeVar("V")
 Pairs = list[tuple[int, int]]  # (customer id, name length)
 Names = list[tuple[int, str]]  # (customer id, normalised name)
+K = TypeVar("K")  # what a process keeps facts by (Kept)
+V = TypeVar("V")
 
 
 def search_customers(queryset: QuerySet[Customer], q: str, limit: int = SEARCH_LIMIT) -> list[Customer]:
@@ -97,8 +97,8 @@ def in_order(queryset: QuerySet[Customer], ids: Ids) -> list[Customer]:
 
 def co_rm_usernames(customers: Iterable[Customer]) -> dict[int, list[str]]:
     """Each customer's co-RMs (协办) as their usernames, sorted: one statement for a page of customers, the links read
-    with the users' names alone. Prefetched as users instead, each customer's twenty rows built a user and a related
-    manager apiece: a quarter of the time the API took to read a quick search's twenty rows (docs/benchmarks.md)."""
+    with the users' names alone. Prefetched as users instead, a page built a user model and a related manager for each
+    customer: a fifth of the time the API took to read a quick search's twenty rows (docs/benchmarks.md, session 17)."""
     found: dict[int, list[str]] = {customer.pk: [] for customer in customers}
     links = CustomerCoRM.objects.filter(customer_id__any_of=id_array(list(found))).order_by("user__username")
     for customer_id, username in links.values_list("customer_id", "user__username"):
